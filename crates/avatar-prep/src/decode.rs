@@ -1,0 +1,556 @@
+//! Sniff the format by content, read the header, enforce [`Limits`], decode.
+//!
+//! Decoding is split in two so that the caller can decide *how* to decode once it knows the
+//! size (the JPEG path can later decode at a reduced DCT scale): [`read_header`] parses only
+//! the header and checks every limit that can be checked without pixels; [`Pending::decode`]
+//! allocates the pixel buffer and decodes.
+
+use std::io::Cursor;
+use std::num::NonZeroU64;
+
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::errors::DecodeErrors;
+
+use crate::error::PrepError;
+use crate::options::{ImageFormat, Limits};
+use crate::orient::Orientation;
+
+/// How the decoded pixels are laid out (8 bits per channel, tightly packed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Grey.
+    L8,
+    /// Grey + alpha.
+    La8,
+    /// RGB.
+    Rgb8,
+    /// RGBA, straight alpha.
+    Rgba8,
+}
+
+impl Layout {
+    pub(crate) fn bpp(self) -> usize {
+        match self {
+            Layout::L8 => 1,
+            Layout::La8 => 2,
+            Layout::Rgb8 => 3,
+            Layout::Rgba8 => 4,
+        }
+    }
+
+    pub(crate) fn has_alpha(self) -> bool {
+        matches!(self, Layout::La8 | Layout::Rgba8)
+    }
+}
+
+/// What the header says, before any pixel is decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub format: ImageFormat,
+    /// Stored width (before orientation).
+    pub width: u32,
+    /// Stored height (before orientation).
+    pub height: u32,
+    pub orientation: Orientation,
+    /// The embedded ICC profile, if any.
+    pub icc: Option<Vec<u8>>,
+    /// A CMYK or YCCK JPEG (converted to RGB with the Adobe formula by the decoder).
+    pub cmyk: bool,
+}
+
+/// Decoded pixels, stored orientation.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub layout: Layout,
+    pub pixels: Vec<u8>,
+}
+
+/// A header that has passed the limits; call [`Pending::decode`] for the pixels.
+pub(crate) struct Pending<'a> {
+    bytes: &'a [u8],
+    pub header: Header,
+    limits: Limits,
+    jpeg_out: ColorSpace,
+}
+
+/// Recognises the format from the first bytes.
+pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, PrepError> {
+    if bytes.is_empty() {
+        return Err(PrepError::Empty);
+    }
+    let starts = |sig: &[u8]| bytes.starts_with(sig);
+    if starts(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(ImageFormat::Jpeg);
+    }
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        return Ok(ImageFormat::Png);
+    }
+    if starts(b"GIF87a") || starts(b"GIF89a") {
+        return Ok(ImageFormat::Gif);
+    }
+    Err(match detect_other(bytes) {
+        Some(detected) => PrepError::UnsupportedFormat { detected },
+        None => PrepError::NotAnImage,
+    })
+}
+
+/// Names the image formats we recognise but do not take.
+fn detect_other(b: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, sig: &[u8]| b.get(i..i + sig.len()) == Some(sig);
+    if at(0, b"RIFF") && at(8, b"WEBP") {
+        return Some("WebP");
+    }
+    if at(0, b"BM") && b.len() >= 18 {
+        let dib = u32::from_le_bytes([b[14], b[15], b[16], b[17]]);
+        if matches!(dib, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124) {
+            return Some("BMP");
+        }
+    }
+    if at(0, b"II*\0") || at(0, b"MM\0*") {
+        return Some("TIFF");
+    }
+    if at(4, b"ftyp") {
+        let brand = b.get(8..12).unwrap_or_default();
+        return Some(match brand {
+            b"avif" | b"avis" => "AVIF",
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                "HEIC"
+            }
+            b"jxl " => "JPEG XL",
+            _ => "ISO media (MP4/MOV/HEIF)",
+        });
+    }
+    if at(0, &[0xFF, 0x0A]) || at(0, b"\0\0\0\x0cJXL \r\n\x87\n") {
+        return Some("JPEG XL");
+    }
+    if at(0, b"\0\0\0\x0cjP  \r\n\x87\n") || at(0, &[0xFF, 0x4F, 0xFF, 0x51]) {
+        return Some("JPEG 2000");
+    }
+    if at(0, &[0, 0, 1, 0]) && b.len() >= 6 && b[4] != 0 {
+        return Some("ICO");
+    }
+    if at(0, b"8BPS") {
+        return Some("PSD");
+    }
+    if at(0, b"qoif") {
+        return Some("QOI");
+    }
+    if at(0, b"%PDF") {
+        return Some("PDF");
+    }
+    if at(0, b"\x76\x2f\x31\x01") {
+        return Some("OpenEXR");
+    }
+    // SVG is text: look for the root element near the start (after an XML prolog/comments).
+    let head = &b[..b.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if (trimmed.starts_with("<?xml") || trimmed.starts_with("<svg") || trimmed.starts_with("<!--"))
+        && text.contains("<svg")
+    {
+        return Some("SVG");
+    }
+    None
+}
+
+/// Checks width, height, pixel count and decode buffer size against the limits.
+pub(crate) fn check_dimensions(
+    width: u32,
+    height: u32,
+    bytes_per_pixel: u64,
+    limits: &Limits,
+) -> Result<(), PrepError> {
+    if width > limits.max_width || height > limits.max_height {
+        return Err(PrepError::DimensionsTooLarge {
+            width,
+            height,
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+        });
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(PrepError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let needed = pixels.saturating_mul(bytes_per_pixel);
+    if needed > limits.max_decode_bytes {
+        return Err(PrepError::DecoderMemory {
+            needed,
+            limit: limits.max_decode_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Reads the header and checks the limits. Allocates nothing in proportion to the pixels.
+pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    let len = bytes.len() as u64;
+    if len > limits.max_input_bytes {
+        return Err(PrepError::InputTooLarge {
+            bytes: len,
+            limit: limits.max_input_bytes,
+        });
+    }
+    let format = sniff(bytes)?;
+    match format {
+        ImageFormat::Jpeg => jpeg_header(bytes, limits),
+        ImageFormat::Png => png_header(bytes, limits),
+        ImageFormat::Gif => gif_header(bytes, limits),
+    }
+}
+
+impl Pending<'_> {
+    /// Decodes the pixels at full resolution.
+    pub(crate) fn decode(self) -> Result<Decoded, PrepError> {
+        match self.header.format {
+            ImageFormat::Jpeg => jpeg_decode(self),
+            ImageFormat::Png => png_decode(self),
+            ImageFormat::Gif => gif_decode(self),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JPEG (zune-jpeg)
+
+fn jpeg_options(limits: &Limits, strict: bool) -> DecoderOptions {
+    DecoderOptions::default()
+        .set_strict_mode(strict)
+        .set_max_width(limits.max_width as usize)
+        .set_max_height(limits.max_height as usize)
+}
+
+fn jpeg_error(e: DecodeErrors) -> PrepError {
+    let f = ImageFormat::Jpeg;
+    match e {
+        DecodeErrors::ExhaustedData => PrepError::truncated(f, "the data ends inside the scan"),
+        DecodeErrors::FormatStatic(m) if m.contains("Premature") || m.contains("No more bytes") => {
+            PrepError::truncated(f, m.to_ascii_lowercase())
+        }
+        DecodeErrors::IoErrors(e) => PrepError::truncated(f, format!("{e:?}").to_ascii_lowercase()),
+        DecodeErrors::Format(m) if m.contains("No more bytes") || m.contains("EOF") => {
+            PrepError::truncated(f, m.to_ascii_lowercase())
+        }
+        other => PrepError::corrupt(f, other.to_string()),
+    }
+}
+
+fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    // The header is read without limits on the size so that an oversized image gets our own
+    // typed error with its dimensions; nothing in proportion to the pixels is allocated here.
+    let mut dec = zune_jpeg::JpegDecoder::new_with_options(
+        ZCursor::new(bytes),
+        jpeg_options(&Limits::none(), false),
+    );
+    dec.decode_headers().map_err(jpeg_error)?;
+    let info = dec
+        .info()
+        .ok_or_else(|| PrepError::internal("JPEG headers decoded without info"))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if width == 0 || height == 0 {
+        return Err(PrepError::corrupt(ImageFormat::Jpeg, "zero width or height"));
+    }
+    let input = dec.input_colorspace().unwrap_or(ColorSpace::YCbCr);
+    let (jpeg_out, bpp, cmyk) = match input {
+        ColorSpace::Luma => (ColorSpace::Luma, 1, false),
+        ColorSpace::CMYK | ColorSpace::YCCK => (ColorSpace::RGB, 3, true),
+        _ => (ColorSpace::RGB, 3, false),
+    };
+    check_dimensions(width, height, bpp, limits)?;
+    let orientation = dec
+        .exif()
+        .map_or(Orientation::Normal, |e| Orientation::from_exif_block(e));
+    let icc = dec.icc_profile();
+    Ok(Pending {
+        bytes,
+        header: Header {
+            format: ImageFormat::Jpeg,
+            width,
+            height,
+            orientation,
+            icc,
+            cmyk,
+        },
+        limits: *limits,
+        jpeg_out,
+    })
+}
+
+fn jpeg_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+    let (width, height) = (p.header.width, p.header.height);
+    let layout = if p.jpeg_out == ColorSpace::Luma {
+        Layout::L8
+    } else {
+        Layout::Rgb8
+    };
+    let mut pixels = vec![0u8; width as usize * height as usize * layout.bpp()];
+    // Strict mode turns "the data ran out" into an error instead of grey fill. If strict mode
+    // refuses the file for another reason, decode again leniently: many real-world JPEGs have
+    // small violations that every viewer tolerates.
+    let run = |strict: bool, out: &mut [u8]| {
+        let opts = jpeg_options(&p.limits, strict).jpeg_set_out_colorspace(p.jpeg_out);
+        let mut dec = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(p.bytes), opts);
+        dec.decode_into(out).map_err(jpeg_error)
+    };
+    match run(true, &mut pixels) {
+        Ok(()) => {}
+        Err(e @ PrepError::Truncated { .. }) => return Err(e),
+        Err(_) => run(false, &mut pixels)?,
+    }
+    Ok(Decoded {
+        width,
+        height,
+        layout,
+        pixels,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNG (png)
+
+fn png_error(e: png::DecodingError) -> PrepError {
+    let f = ImageFormat::Png;
+    match e {
+        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends before the image")
+        }
+        png::DecodingError::IoError(io) => PrepError::corrupt(f, io.to_string()),
+        png::DecodingError::Format(m) => {
+            let m = m.to_string();
+            if m.contains("EOF") || m.contains("end of") || m.contains("truncated") {
+                PrepError::truncated(f, m)
+            } else {
+                PrepError::corrupt(f, m)
+            }
+        }
+        png::DecodingError::LimitsExceeded => PrepError::corrupt(
+            f,
+            "metadata chunks exceed the decoder's memory limit",
+        ),
+        other => PrepError::corrupt(f, other.to_string()),
+    }
+}
+
+fn png_reader<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<png::Reader<Cursor<&'a [u8]>>, PrepError> {
+    // The pixel buffer is ours; png's own limit only bounds metadata (text, ICC, EXIF).
+    let meta = limits.max_decode_bytes.min(64 * 1024 * 1024) as usize;
+    let mut dec = png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: meta });
+    dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    dec.read_info().map_err(png_error)
+}
+
+fn png_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    // IHDR sits at a fixed place: check the size before the png crate reads anything else.
+    if bytes.len() < 33 || &bytes[12..16] != b"IHDR" {
+        return Err(if bytes.len() < 33 {
+            PrepError::truncated(ImageFormat::Png, "the data ends inside the header")
+        } else {
+            PrepError::corrupt(ImageFormat::Png, "the first chunk is not IHDR")
+        });
+    }
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    let (width, height) = (be(16), be(20));
+    if width == 0 || height == 0 {
+        return Err(PrepError::corrupt(ImageFormat::Png, "zero width or height"));
+    }
+    // RGBA is the largest output after EXPAND | STRIP_16.
+    check_dimensions(width, height, 4, limits)?;
+    let reader = png_reader(bytes, limits)?;
+    let info = reader.info();
+    let orientation = info
+        .exif_metadata
+        .as_deref()
+        .map_or(Orientation::Normal, Orientation::from_exif_block);
+    let icc = if info.srgb.is_some() {
+        None
+    } else {
+        info.icc_profile.as_deref().map(<[u8]>::to_vec)
+    };
+    Ok(Pending {
+        bytes,
+        header: Header {
+            format: ImageFormat::Png,
+            width,
+            height,
+            orientation,
+            icc,
+            cmyk: false,
+        },
+        limits: *limits,
+        jpeg_out: ColorSpace::RGB,
+    })
+}
+
+fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+    let mut reader = png_reader(p.bytes, &p.limits)?;
+    let (color, depth) = reader.output_color_type();
+    let layout = match color {
+        png::ColorType::Grayscale => Layout::L8,
+        png::ColorType::GrayscaleAlpha => Layout::La8,
+        png::ColorType::Rgb => Layout::Rgb8,
+        png::ColorType::Rgba => Layout::Rgba8,
+        png::ColorType::Indexed => {
+            return Err(PrepError::internal("palette PNG was not expanded"));
+        }
+    };
+    if depth != png::BitDepth::Eight {
+        return Err(PrepError::internal(format!("PNG output depth {depth:?} after expansion")));
+    }
+    let (width, height) = (p.header.width, p.header.height);
+    let size = width as usize * height as usize * layout.bpp();
+    match reader.output_buffer_size() {
+        Some(n) if n == size => {}
+        other => {
+            return Err(PrepError::internal(format!(
+                "PNG buffer size {other:?}, expected {size}"
+            )))
+        }
+    }
+    let mut pixels = vec![0u8; size];
+    reader.next_frame(&mut pixels).map_err(png_error)?;
+    Ok(Decoded {
+        width,
+        height,
+        layout,
+        pixels,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// GIF (gif): the first frame, composited on the logical screen.
+
+fn gif_error(e: gif::DecodingError) -> PrepError {
+    let f = ImageFormat::Gif;
+    match e {
+        gif::DecodingError::UnexpectedEof => PrepError::truncated(f, "the data ends inside a frame"),
+        gif::DecodingError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends early")
+        }
+        gif::DecodingError::MemoryLimit | gif::DecodingError::OutOfMemory => {
+            PrepError::corrupt(f, "a frame exceeds the decoder's memory limit")
+        }
+        other => PrepError::corrupt(f, other.to_string()),
+    }
+}
+
+fn gif_decoder<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<gif::Decoder<Cursor<&'a [u8]>>, PrepError> {
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::RGBA);
+    if let Some(n) = NonZeroU64::new(limits.max_decode_bytes) {
+        opts.set_memory_limit(gif::MemoryLimit::Bytes(n));
+    }
+    opts.read_info(Cursor::new(bytes)).map_err(gif_error)
+}
+
+fn gif_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    if bytes.len() < 10 {
+        return Err(PrepError::truncated(ImageFormat::Gif, "the data ends inside the header"));
+    }
+    let width = u32::from(u16::from_le_bytes([bytes[6], bytes[7]]));
+    let height = u32::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    // A zero screen is taken from the first frame at decode time; check what we can now.
+    check_dimensions(width, height, 4, limits)?;
+    Ok(Pending {
+        bytes,
+        header: Header {
+            format: ImageFormat::Gif,
+            width,
+            height,
+            orientation: Orientation::Normal,
+            icc: None,
+            cmyk: false,
+        },
+        limits: *limits,
+        jpeg_out: ColorSpace::RGB,
+    })
+}
+
+fn gif_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+    let mut dec = gif_decoder(p.bytes, &p.limits)?;
+    let (sw, sh) = (u32::from(dec.width()), u32::from(dec.height()));
+    let frame = dec
+        .next_frame_info()
+        .map_err(gif_error)?
+        .ok_or_else(|| PrepError::corrupt(ImageFormat::Gif, "the file has no frame"))?;
+    let (fl, ft, fw, fh) = (
+        u32::from(frame.left),
+        u32::from(frame.top),
+        u32::from(frame.width),
+        u32::from(frame.height),
+    );
+    // A screen of 0x0 (seen in the wild) takes the first frame's extent.
+    let (width, height) = if sw == 0 || sh == 0 {
+        (fl + fw, ft + fh)
+    } else {
+        (sw, sh)
+    };
+    if width == 0 || height == 0 {
+        return Err(PrepError::corrupt(ImageFormat::Gif, "zero width or height"));
+    }
+    check_dimensions(width, height, 4, &p.limits)?;
+    check_dimensions(fw, fh, 4, &p.limits)?;
+    let mut frame_buf = vec![0u8; dec.buffer_size()];
+    dec.read_into_buffer(&mut frame_buf).map_err(gif_error)?;
+    // Composite on a transparent canvas, clipping what lies outside the screen.
+    let mut pixels = vec![0u8; width as usize * height as usize * 4];
+    let x_end = (fl + fw).min(width);
+    let y_end = (ft + fh).min(height);
+    if fl < x_end {
+        let n = (x_end - fl) as usize * 4;
+        for y in ft..y_end {
+            let src = ((y - ft) * fw) as usize * 4;
+            let dst = (y * width + fl) as usize * 4;
+            pixels[dst..dst + n].copy_from_slice(&frame_buf[src..src + n]);
+        }
+    }
+    Ok(Decoded {
+        width,
+        height,
+        layout: Layout::Rgba8,
+        pixels,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0rest").unwrap(), ImageFormat::Jpeg);
+        assert_eq!(sniff(b"GIF89a....").unwrap(), ImageFormat::Gif);
+        let kind = |b: &[u8]| sniff(b).unwrap_err();
+        assert_eq!(kind(b"").kind(), ErrorKind::Empty);
+        assert_eq!(kind(b"hello, world").kind(), ErrorKind::NotAnImage);
+        let named = |b: &[u8]| match sniff(b) {
+            Err(PrepError::UnsupportedFormat { detected }) => detected,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(named(b"RIFF\x10\0\0\0WEBPVP8 "), "WebP");
+        assert_eq!(named(b"II*\0\x08\0\0\0"), "TIFF");
+        assert_eq!(named(b"\0\0\0\x18ftypheic\0\0\0\0"), "HEIC");
+        assert_eq!(named(b"\0\0\0\x1cftypavif\0\0\0\0"), "AVIF");
+        assert_eq!(named(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"x\"/>"), "SVG");
+        let mut bmp = b"BM".to_vec();
+        bmp.extend_from_slice(&[0; 12]);
+        bmp.extend_from_slice(&40u32.to_le_bytes());
+        assert_eq!(named(&bmp), "BMP");
+        // "BM" followed by text is not a bitmap.
+        assert_eq!(kind(b"BMW is a car maker, not a bitmap").kind(), ErrorKind::NotAnImage);
+    }
+}

@@ -1,0 +1,98 @@
+//! JPEG and PNG output from the finished RGBA square. No metadata is ever written.
+
+use crate::error::PrepError;
+
+/// What the pixels of the square need, found in one pass: lets the encoders pick the
+/// smallest colour type that holds them exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PixelTraits {
+    /// Every pixel has r == g == b.
+    pub grey: bool,
+    /// Every pixel has alpha 255.
+    pub opaque: bool,
+}
+
+pub(crate) fn pixel_traits(rgba: &[u8]) -> PixelTraits {
+    let mut grey = true;
+    let mut opaque = true;
+    for px in rgba.chunks_exact(4) {
+        grey &= px[0] == px[1] && px[1] == px[2];
+        opaque &= px[3] == 255;
+        if !grey && !opaque {
+            break;
+        }
+    }
+    PixelTraits { grey, opaque }
+}
+
+/// Keeps channels `keep` of every RGBA pixel (e.g. `[0, 1, 2]` for RGB, `[0]` for grey).
+fn select_channels(rgba: &[u8], keep: &[usize]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rgba.len() / 4 * keep.len());
+    for px in rgba.chunks_exact(4) {
+        for &c in keep {
+            out.push(px[c]);
+        }
+    }
+    out
+}
+
+/// Encodes an opaque RGBA square as a baseline JPEG: 4:2:0 (grey images as one channel),
+/// optimised Huffman tables, JFIF header only.
+pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
+    let side16 = u16::try_from(side)
+        .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
+    let traits = pixel_traits(rgba);
+    let (data, color) = if traits.grey {
+        (select_channels(rgba, &[0]), jpeg_encoder::ColorType::Luma)
+    } else {
+        (select_channels(rgba, &[0, 1, 2]), jpeg_encoder::ColorType::Rgb)
+    };
+    let mut out = Vec::with_capacity(rgba.len() / 8);
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.set_optimized_huffman_tables(true);
+    enc.encode(&data, side16, side16, color)
+        .map_err(|e| PrepError::internal(format!("JPEG encoder: {e}")))?;
+    Ok(out)
+}
+
+/// Encodes an RGBA square as an 8-bit PNG, using grey and/or dropping alpha when that
+/// holds the pixels exactly.
+pub(crate) fn png(rgba: &[u8], side: u32) -> Result<Vec<u8>, PrepError> {
+    let traits = pixel_traits(rgba);
+    let (data, color) = match (traits.grey, traits.opaque) {
+        (true, true) => (select_channels(rgba, &[0]), png::ColorType::Grayscale),
+        (true, false) => (select_channels(rgba, &[0, 3]), png::ColorType::GrayscaleAlpha),
+        (false, true) => (select_channels(rgba, &[0, 1, 2]), png::ColorType::Rgb),
+        (false, false) => (rgba.to_vec(), png::ColorType::Rgba),
+    };
+    let err = |e: png::EncodingError| PrepError::internal(format!("PNG encoder: {e}"));
+    let mut out = Vec::with_capacity(rgba.len() / 2);
+    {
+        let mut enc = png::Encoder::new(&mut out, side, side);
+        enc.set_color(color);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc.write_header().map_err(err)?;
+        writer.write_image_data(&data).map_err(err)?;
+        writer.finish().map_err(err)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traits_detect_grey_and_opacity() {
+        assert_eq!(
+            pixel_traits(&[5, 5, 5, 255, 9, 9, 9, 255]),
+            PixelTraits { grey: true, opaque: true }
+        );
+        assert_eq!(
+            pixel_traits(&[5, 6, 5, 255, 9, 9, 9, 0]),
+            PixelTraits { grey: false, opaque: false }
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! [`PrepError`], the one error type of this crate, and its stable [`ErrorKind`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::options::{CropBox, ImageFormat};
+
+/// Why an image could not be prepared.
+///
+/// Every variant carries the numbers that explain it. Errors from [`prepare_file`]
+/// are wrapped in [`PrepError::File`] so that a batch says *which* file failed;
+/// [`PrepError::kind`] sees through that wrapper.
+///
+/// [`prepare_file`]: crate::prepare_file
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepError {
+    /// The input has no bytes at all.
+    #[error("the input is empty")]
+    Empty,
+    /// The bytes are not any image format we know of (text, random data, …).
+    #[error("not an image: the data does not start with a known image signature")]
+    NotAnImage,
+    /// The bytes are an image, but in a format Slack does not take and we do not convert.
+    #[error("unsupported format {detected}: only JPEG, PNG and GIF are accepted")]
+    UnsupportedFormat {
+        /// The format recognised from the signature (`WebP`, `BMP`, `TIFF`, `HEIC`, …).
+        detected: &'static str,
+    },
+    /// The input is larger than [`Limits::max_input_bytes`](crate::Limits::max_input_bytes).
+    #[error("input too large: {bytes} bytes, the limit is {limit}")]
+    InputTooLarge {
+        /// Size of the input.
+        bytes: u64,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// Width or height is above [`Limits::max_width`](crate::Limits::max_width) /
+    /// [`Limits::max_height`](crate::Limits::max_height).
+    #[error("dimensions too large: {width}x{height}, the limit is {max_width}x{max_height}")]
+    DimensionsTooLarge {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// Largest width allowed.
+        max_width: u32,
+        /// Largest height allowed.
+        max_height: u32,
+    },
+    /// Width × height is above [`Limits::max_pixels`](crate::Limits::max_pixels).
+    #[error("too many pixels: {width}x{height} is {} pixels, the limit is {limit}", *width as u64 * *height as u64)]
+    TooManyPixels {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// Largest pixel count allowed.
+        limit: u64,
+    },
+    /// Decoding would need a larger buffer than
+    /// [`Limits::max_decode_bytes`](crate::Limits::max_decode_bytes).
+    #[error("decoder memory limit: decoding needs {needed} bytes, the limit is {limit}")]
+    DecoderMemory {
+        /// Bytes the decoder would allocate.
+        needed: u64,
+        /// The limit in force.
+        limit: u64,
+    },
+    /// An animation has more frames than allowed.
+    #[error("too many frames: {frames}, the limit is {max}")]
+    TooManyFrames {
+        /// Frames in the input.
+        frames: u64,
+        /// Largest frame count allowed.
+        max: u64,
+    },
+    /// The data ends before the image does.
+    #[error("truncated: {format} data ends early ({detail})")]
+    Truncated {
+        /// The format being decoded.
+        format: ImageFormat,
+        /// What the decoder was reading when the data ran out.
+        detail: String,
+    },
+    /// The data is damaged or violates the format.
+    #[error("corrupt: invalid {format} data ({detail})")]
+    Corrupt {
+        /// The format being decoded.
+        format: ImageFormat,
+        /// What the decoder found.
+        detail: String,
+    },
+    /// The crop box is empty or not inside the upright image.
+    #[error("invalid crop: box x={} y={} side={} does not fit in the {width}x{height} upright image", crop.x, crop.y, crop.side)]
+    InvalidCrop {
+        /// The crop box that was asked for.
+        crop: CropBox,
+        /// Width of the upright image.
+        width: u32,
+        /// Height of the upright image.
+        height: u32,
+    },
+    /// The square is smaller than `min_side` and [`SmallInput::Reject`](crate::SmallInput::Reject)
+    /// was asked for.
+    #[error("too small: the square is {side}x{side}, at least {min}x{min} is needed")]
+    TooSmall {
+        /// Side of the square before scaling.
+        side: u32,
+        /// The smallest side accepted.
+        min: u32,
+    },
+    /// The embedded ICC colour profile cannot be read or applied.
+    #[error("color profile: {detail}")]
+    ColorProfile {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The options contradict each other (e.g. `min_side` above `max_side`).
+    #[error("invalid options: {detail}")]
+    InvalidOptions {
+        /// Which option and why.
+        detail: String,
+    },
+    /// Reading the input failed.
+    #[error("i/o error")]
+    Io(#[source] std::io::Error),
+    /// An internal step failed in a way the input cannot explain (a bug: please report it).
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+    /// Any of the above, for the file at `path`.
+    #[error("{}", path.display())]
+    File {
+        /// The input file.
+        path: PathBuf,
+        /// What went wrong with it.
+        #[source]
+        source: Box<PrepError>,
+    },
+}
+
+/// The kind of a [`PrepError`], with a stable snake_case name for reports and scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`PrepError::Empty`]: `empty`.
+    Empty,
+    /// [`PrepError::NotAnImage`]: `not_an_image`.
+    NotAnImage,
+    /// [`PrepError::UnsupportedFormat`]: `unsupported_format`.
+    UnsupportedFormat,
+    /// [`PrepError::InputTooLarge`]: `input_too_large`.
+    InputTooLarge,
+    /// [`PrepError::DimensionsTooLarge`]: `dimensions_too_large`.
+    DimensionsTooLarge,
+    /// [`PrepError::TooManyPixels`]: `too_many_pixels`.
+    TooManyPixels,
+    /// [`PrepError::DecoderMemory`]: `decoder_memory`.
+    DecoderMemory,
+    /// [`PrepError::TooManyFrames`]: `too_many_frames`.
+    TooManyFrames,
+    /// [`PrepError::Truncated`]: `truncated`.
+    Truncated,
+    /// [`PrepError::Corrupt`]: `corrupt`.
+    Corrupt,
+    /// [`PrepError::InvalidCrop`]: `invalid_crop`.
+    InvalidCrop,
+    /// [`PrepError::TooSmall`]: `too_small`.
+    TooSmall,
+    /// [`PrepError::ColorProfile`]: `color_profile`.
+    ColorProfile,
+    /// [`PrepError::InvalidOptions`]: `invalid_options`.
+    InvalidOptions,
+    /// [`PrepError::Io`]: `io`.
+    Io,
+    /// [`PrepError::Internal`]: `internal`.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name (`truncated`, `too_many_pixels`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "empty",
+            ErrorKind::NotAnImage => "not_an_image",
+            ErrorKind::UnsupportedFormat => "unsupported_format",
+            ErrorKind::InputTooLarge => "input_too_large",
+            ErrorKind::DimensionsTooLarge => "dimensions_too_large",
+            ErrorKind::TooManyPixels => "too_many_pixels",
+            ErrorKind::DecoderMemory => "decoder_memory",
+            ErrorKind::TooManyFrames => "too_many_frames",
+            ErrorKind::Truncated => "truncated",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::InvalidCrop => "invalid_crop",
+            ErrorKind::TooSmall => "too_small",
+            ErrorKind::ColorProfile => "color_profile",
+            ErrorKind::InvalidOptions => "invalid_options",
+            ErrorKind::Io => "io",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PrepError {
+    /// The kind of the error, looking through [`PrepError::File`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PrepError::Empty => ErrorKind::Empty,
+            PrepError::NotAnImage => ErrorKind::NotAnImage,
+            PrepError::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
+            PrepError::InputTooLarge { .. } => ErrorKind::InputTooLarge,
+            PrepError::DimensionsTooLarge { .. } => ErrorKind::DimensionsTooLarge,
+            PrepError::TooManyPixels { .. } => ErrorKind::TooManyPixels,
+            PrepError::DecoderMemory { .. } => ErrorKind::DecoderMemory,
+            PrepError::TooManyFrames { .. } => ErrorKind::TooManyFrames,
+            PrepError::Truncated { .. } => ErrorKind::Truncated,
+            PrepError::Corrupt { .. } => ErrorKind::Corrupt,
+            PrepError::InvalidCrop { .. } => ErrorKind::InvalidCrop,
+            PrepError::TooSmall { .. } => ErrorKind::TooSmall,
+            PrepError::ColorProfile { .. } => ErrorKind::ColorProfile,
+            PrepError::InvalidOptions { .. } => ErrorKind::InvalidOptions,
+            PrepError::Io(_) => ErrorKind::Io,
+            PrepError::Internal { .. } => ErrorKind::Internal,
+            PrepError::File { source, .. } => source.kind(),
+        }
+    }
+
+    /// The file the error is about, if it came from [`prepare_file`](crate::prepare_file).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            PrepError::File { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The error without its [`PrepError::File`] wrapper.
+    pub fn innermost(&self) -> &PrepError {
+        match self {
+            PrepError::File { source, .. } => source.innermost(),
+            other => other,
+        }
+    }
+
+    /// Wraps the error with the file it is about (once: an error that already names a file
+    /// is returned as it is).
+    pub fn in_file(self, path: impl Into<PathBuf>) -> PrepError {
+        match self {
+            e @ PrepError::File { .. } => e,
+            e => PrepError::File {
+                path: path.into(),
+                source: Box::new(e),
+            },
+        }
+    }
+
+    pub(crate) fn corrupt(format: ImageFormat, detail: impl Into<String>) -> PrepError {
+        PrepError::Corrupt {
+            format,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn truncated(format: ImageFormat, detail: impl Into<String>) -> PrepError {
+        PrepError::Truncated {
+            format,
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn internal(detail: impl Into<String>) -> PrepError {
+        PrepError::Internal {
+            detail: detail.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: Send + Sync + 'static + std::error::Error>() {}
+        check::<PrepError>();
+    }
+
+    #[test]
+    fn file_wrapper_keeps_kind_and_names_the_file() {
+        let e = PrepError::truncated(ImageFormat::Jpeg, "inside the scan").in_file("a/photo.jpg");
+        assert_eq!(e.kind(), ErrorKind::Truncated);
+        assert_eq!(e.kind().as_str(), "truncated");
+        assert_eq!(e.path(), Some(Path::new("a/photo.jpg")));
+        assert_eq!(e.to_string(), "a/photo.jpg");
+        let inner = std::error::Error::source(&e).map(|s| s.to_string());
+        assert_eq!(
+            inner.as_deref(),
+            Some("truncated: JPEG data ends early (inside the scan)")
+        );
+        // Wrapping twice keeps the first path.
+        let again = e.in_file("other.jpg");
+        assert_eq!(again.path(), Some(Path::new("a/photo.jpg")));
+    }
+}

@@ -1,0 +1,58 @@
+//! Turn arbitrary user photos into valid profile pictures.
+//!
+//! `avatar-prep` takes the bytes of a JPEG, PNG or GIF and gives back a square image that
+//! Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB, without any of the
+//! input's metadata (no GPS position leaks from a phone photo).
+//!
+//! ```
+//! # let photo = avatar_tests_fixture();
+//! let avatar = avatar_prep::prepare(&photo, &avatar_prep::PrepOptions::default())?;
+//! assert!((512..=1024).contains(&avatar.side()));
+//! std::fs::write(std::env::temp_dir().join("avatar.jpg"), avatar.bytes())?;
+//! # fn avatar_tests_fixture() -> Vec<u8> { include_bytes!("../../../samples/landscape.jpg").to_vec() }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What [`prepare`] does
+//! 1. Recognises the format from the content, never from a file name ([`PrepError::Empty`],
+//!    [`PrepError::NotAnImage`], [`PrepError::UnsupportedFormat`] otherwise).
+//! 2. Reads the header and checks [`Limits`] *before* allocating pixel memory: a 100-byte
+//!    file that claims 100000×100000 pixels is refused in microseconds.
+//! 3. Plans the square in the upright image ([`Fit`]: letterbox by default, centre crop, or a
+//!    crop box with the meaning of Slack's `crop_x`/`crop_y`/`crop_w`) and the output side,
+//!    `min_side..=max_side` (512..=1024 by default; smaller images are enlarged or refused,
+//!    see [`SmallInput`]).
+//! 4. Decodes, then crops and scales in one Lanczos3 pass (premultiplied alpha) in the
+//!    stored orientation; the EXIF orientation is applied to the small output square.
+//! 5. Converts to 8-bit sRGB: grey, palette, 16-bit, CMYK (Adobe formula) and embedded ICC
+//!    profiles (Display P3, Adobe RGB, …).
+//! 6. Encodes JPEG (4:2:0, optimised Huffman tables) or PNG ([`OutputFormat`]). The output
+//!    is deterministic: the same input and options give the same bytes.
+//!
+//! Every failure is a [`PrepError`] whose [`kind`](PrepError::kind) has a stable snake_case
+//! name; [`prepare_file`] wraps errors with the file's path.
+//!
+//! # Credits
+//! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
+//! the Independent JPEG Group.
+
+#![deny(missing_docs)]
+
+mod color;
+mod decode;
+mod encode;
+mod error;
+mod geometry;
+mod options;
+mod orient;
+mod pipeline;
+mod resize;
+
+pub use error::{ErrorKind, PrepError};
+pub use geometry::Rect;
+pub use options::{
+    CropBox, Fit, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions, Rgba,
+    SmallInput,
+};
+pub use orient::Orientation;
+pub use pipeline::{prepare, prepare_file, Placement, PreparedImage, Preparer, SourceInfo};

@@ -1,0 +1,418 @@
+//! What to do with an image: [`PrepOptions`] and the small types it is made of.
+//!
+//! Every field documents its default; the defaults follow Slack's rule for
+//! `users.setPhoto` (square, 512–1024 px, JPEG/PNG/GIF).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An 8-bit sRGB colour with straight (not premultiplied) alpha.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgba {
+    /// Red, 0–255.
+    pub r: u8,
+    /// Green, 0–255.
+    pub g: u8,
+    /// Blue, 0–255.
+    pub b: u8,
+    /// Alpha, 0 (transparent) – 255 (opaque).
+    pub a: u8,
+}
+
+impl Rgba {
+    /// Opaque white, the letterbox colour for JPEG output.
+    pub const WHITE: Rgba = Rgba::new(255, 255, 255, 255);
+    /// Opaque black.
+    pub const BLACK: Rgba = Rgba::new(0, 0, 0, 255);
+    /// Fully transparent, the letterbox colour for PNG and GIF output.
+    pub const TRANSPARENT: Rgba = Rgba::new(0, 0, 0, 0);
+
+    /// A colour from its four channels.
+    pub const fn new(r: u8, g: u8, b: u8, a: u8) -> Rgba {
+        Rgba { r, g, b, a }
+    }
+
+    /// The channels as an array `[r, g, b, a]`.
+    pub const fn to_array(self) -> [u8; 4] {
+        [self.r, self.g, self.b, self.a]
+    }
+}
+
+impl fmt::Display for Rgba {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{:02x}{:02x}{:02x}{:02x}", self.r, self.g, self.b, self.a)
+    }
+}
+
+/// The text given to [`Rgba::from_str`] is not a colour.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid colour {input:?}: expected #rgb, #rrggbb, #rrggbbaa or a name (white, black, transparent, red, green, blue, gray)")]
+pub struct ParseColorError {
+    input: String,
+}
+
+impl FromStr for Rgba {
+    type Err = ParseColorError;
+
+    /// Parses `#rgb`, `#rrggbb`, `#rrggbbaa` (the `#` is optional) or one of the names
+    /// `white`, `black`, `transparent`, `red`, `green`, `blue`, `gray`/`grey`.
+    fn from_str(s: &str) -> Result<Rgba, ParseColorError> {
+        let err = || ParseColorError {
+            input: s.to_owned(),
+        };
+        let t = s.trim().to_ascii_lowercase();
+        let named = match t.as_str() {
+            "white" => Some(Rgba::WHITE),
+            "black" => Some(Rgba::BLACK),
+            "transparent" | "none" => Some(Rgba::TRANSPARENT),
+            "red" => Some(Rgba::new(255, 0, 0, 255)),
+            "green" => Some(Rgba::new(0, 128, 0, 255)),
+            "blue" => Some(Rgba::new(0, 0, 255, 255)),
+            "gray" | "grey" => Some(Rgba::new(128, 128, 128, 255)),
+            _ => None,
+        };
+        if let Some(c) = named {
+            return Ok(c);
+        }
+        let hex = t.strip_prefix('#').unwrap_or(&t);
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(err());
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| err());
+        let nibble = |i: usize| {
+            u8::from_str_radix(&hex[i..i + 1], 16)
+                .map(|v| v * 17)
+                .map_err(|_| err())
+        };
+        match hex.len() {
+            3 => Ok(Rgba::new(nibble(0)?, nibble(1)?, nibble(2)?, 255)),
+            6 => Ok(Rgba::new(byte(0)?, byte(2)?, byte(4)?, 255)),
+            8 => Ok(Rgba::new(byte(0)?, byte(2)?, byte(4)?, byte(6)?)),
+            _ => Err(err()),
+        }
+    }
+}
+
+/// A square region of the upright image, in pixels: exactly the meaning of Slack's
+/// `crop_x`, `crop_y` and `crop_w`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CropBox {
+    /// Left edge, from the left of the upright (EXIF-oriented) image.
+    pub x: u32,
+    /// Top edge, from the top of the upright image.
+    pub y: u32,
+    /// Width and height of the square.
+    pub side: u32,
+}
+
+impl CropBox {
+    /// A crop box from its left, top and side.
+    pub const fn new(x: u32, y: u32, side: u32) -> CropBox {
+        CropBox { x, y, side }
+    }
+}
+
+/// How a non-square image becomes a square.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fit {
+    /// Scale the whole image into the square and fill the bars with `background`
+    /// (what Slack does with a non-square upload). `None` chooses by output format:
+    /// transparent for PNG and GIF, white for JPEG.
+    Letterbox {
+        /// The colour of the bars; `None` = transparent where the output has alpha,
+        /// white otherwise.
+        background: Option<Rgba>,
+    },
+    /// Cover the square: take the largest centred square of the image.
+    CenterCrop,
+    /// Take exactly this square of the upright image.
+    Crop(CropBox),
+}
+
+impl Default for Fit {
+    /// `Fit::Letterbox { background: None }`.
+    fn default() -> Fit {
+        Fit::Letterbox { background: None }
+    }
+}
+
+/// What to do with an image whose square is smaller than [`PrepOptions::min_side`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SmallInput {
+    /// Enlarge it to `min_side` with Lanczos3 (the default).
+    #[default]
+    Upscale,
+    /// Fail with [`PrepError::TooSmall`](crate::PrepError::TooSmall).
+    Reject,
+}
+
+/// The encoding of the prepared image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum OutputFormat {
+    /// Keep the input's format where Slack accepts it: JPEG stays JPEG (quality 90), PNG stays
+    /// PNG, a still GIF becomes PNG (the default).
+    #[default]
+    Auto,
+    /// Baseline JPEG with 4:2:0 chroma subsampling and optimised Huffman tables.
+    Jpeg {
+        /// 1–100; [`OutputFormat::DEFAULT_JPEG_QUALITY`] (90) is the default.
+        quality: u8,
+    },
+    /// PNG: RGB(A) or grey(+alpha) 8-bit, whichever holds the pixels exactly.
+    Png,
+}
+
+impl OutputFormat {
+    /// The JPEG quality used by [`OutputFormat::Auto`] and by `--format jpeg` without
+    /// `--quality`: 90.
+    pub const DEFAULT_JPEG_QUALITY: u8 = 90;
+
+    /// JPEG at the default quality (90).
+    pub const fn jpeg() -> OutputFormat {
+        OutputFormat::Jpeg {
+            quality: Self::DEFAULT_JPEG_QUALITY,
+        }
+    }
+}
+
+/// An image format this crate reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ImageFormat {
+    /// JPEG (JFIF/EXIF).
+    Jpeg,
+    /// PNG (for APNG, the default image).
+    Png,
+    /// GIF 87a/89a.
+    Gif,
+}
+
+impl ImageFormat {
+    /// The MIME type Slack expects in the multipart `image` part.
+    pub const fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Png => "image/png",
+            ImageFormat::Gif => "image/gif",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::Png => "png",
+            ImageFormat::Gif => "gif",
+        }
+    }
+
+    /// The upper-case name used in messages (`JPEG`, `PNG`, `GIF`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "JPEG",
+            ImageFormat::Png => "PNG",
+            ImageFormat::Gif => "GIF",
+        }
+    }
+}
+
+impl fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Ceilings checked from the file header, before any pixel memory is allocated.
+///
+/// A hostile upload cannot make the library allocate more than these allow. Each ceiling has
+/// its own [`PrepError`](crate::PrepError) variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest input file in bytes. Default 50 MiB: a phone photo is 2–12 MiB, and a
+    /// larger file is either not a photo or a waste to upload as an avatar.
+    pub max_input_bytes: u64,
+    /// Largest width in pixels. Default 32 768: wider than any camera, and JPEG's own
+    /// ceiling is 65 535.
+    pub max_width: u32,
+    /// Largest height in pixels. Default 32 768, as for the width.
+    pub max_height: u32,
+    /// Largest width × height. Default 89 478 485 (≈ 90 MP), Pillow's
+    /// `MAX_IMAGE_PIXELS`: above every phone and most cameras.
+    pub max_pixels: u64,
+    /// Largest buffer the decoder may allocate for the pixels, in bytes. Default 512 MiB,
+    /// enough for a 90 MP RGB or a 128 MP grey image at full resolution.
+    pub max_decode_bytes: u64,
+}
+
+impl Limits {
+    /// The defaults documented on each field.
+    pub const DEFAULT: Limits = Limits {
+        max_input_bytes: 50 * 1024 * 1024,
+        max_width: 32_768,
+        max_height: 32_768,
+        max_pixels: 89_478_485,
+        max_decode_bytes: 512 * 1024 * 1024,
+    };
+
+    /// No ceilings at all: only for trusted input.
+    pub const fn none() -> Limits {
+        Limits {
+            max_input_bytes: u64::MAX,
+            max_width: u32::MAX,
+            max_height: u32::MAX,
+            max_pixels: u64::MAX,
+            max_decode_bytes: u64::MAX,
+        }
+    }
+
+    /// Sets [`Limits::max_input_bytes`].
+    pub const fn max_input_bytes(mut self, bytes: u64) -> Limits {
+        self.max_input_bytes = bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_width`] and [`Limits::max_height`].
+    pub const fn max_dimensions(mut self, width: u32, height: u32) -> Limits {
+        self.max_width = width;
+        self.max_height = height;
+        self
+    }
+
+    /// Sets [`Limits::max_pixels`].
+    pub const fn max_pixels(mut self, pixels: u64) -> Limits {
+        self.max_pixels = pixels;
+        self
+    }
+
+    /// Sets [`Limits::max_decode_bytes`].
+    pub const fn max_decode_bytes(mut self, bytes: u64) -> Limits {
+        self.max_decode_bytes = bytes;
+        self
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits::DEFAULT
+    }
+}
+
+/// Everything [`prepare`](crate::prepare) needs to know.
+///
+/// ```
+/// use avatar_prep::{Fit, OutputFormat, PrepOptions, Rgba};
+/// let opts = PrepOptions::default()
+///     .fit(Fit::Letterbox { background: Some(Rgba::BLACK) })
+///     .max_side(800)
+///     .format(OutputFormat::jpeg());
+/// assert_eq!(opts.max_side, 800);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PrepOptions {
+    /// How the image becomes square. Default [`Fit::Letterbox`] with the automatic
+    /// background, as Slack does.
+    pub fit: Fit,
+    /// Largest output side in pixels. Default 1024 (Slack's maximum).
+    pub max_side: u32,
+    /// Smallest output side in pixels. Default 512 (Slack's minimum).
+    pub min_side: u32,
+    /// What to do when the square is smaller than `min_side`. Default [`SmallInput::Upscale`].
+    pub small_input: SmallInput,
+    /// The output encoding. Default [`OutputFormat::Auto`].
+    pub format: OutputFormat,
+    /// Apply the EXIF orientation (JPEG APP1, PNG eXIf) so the output is upright.
+    /// Default `true`.
+    pub apply_orientation: bool,
+    /// Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, …) to sRGB.
+    /// Default `true`. CMYK JPEGs are converted with the Adobe formula whatever this says.
+    pub convert_icc: bool,
+    /// Ceilings on the input, checked before decoding. Default [`Limits::DEFAULT`].
+    pub limits: Limits,
+}
+
+impl Default for PrepOptions {
+    fn default() -> PrepOptions {
+        PrepOptions {
+            fit: Fit::default(),
+            max_side: 1024,
+            min_side: 512,
+            small_input: SmallInput::Upscale,
+            format: OutputFormat::Auto,
+            apply_orientation: true,
+            convert_icc: true,
+            limits: Limits::DEFAULT,
+        }
+    }
+}
+
+impl PrepOptions {
+    /// Sets [`PrepOptions::fit`].
+    pub fn fit(mut self, fit: Fit) -> PrepOptions {
+        self.fit = fit;
+        self
+    }
+
+    /// Sets [`PrepOptions::max_side`].
+    pub fn max_side(mut self, side: u32) -> PrepOptions {
+        self.max_side = side;
+        self
+    }
+
+    /// Sets [`PrepOptions::min_side`].
+    pub fn min_side(mut self, side: u32) -> PrepOptions {
+        self.min_side = side;
+        self
+    }
+
+    /// Sets [`PrepOptions::small_input`].
+    pub fn small_input(mut self, policy: SmallInput) -> PrepOptions {
+        self.small_input = policy;
+        self
+    }
+
+    /// Sets [`PrepOptions::format`].
+    pub fn format(mut self, format: OutputFormat) -> PrepOptions {
+        self.format = format;
+        self
+    }
+
+    /// Sets [`PrepOptions::apply_orientation`].
+    pub fn apply_orientation(mut self, yes: bool) -> PrepOptions {
+        self.apply_orientation = yes;
+        self
+    }
+
+    /// Sets [`PrepOptions::convert_icc`].
+    pub fn convert_icc(mut self, yes: bool) -> PrepOptions {
+        self.convert_icc = yes;
+        self
+    }
+
+    /// Sets [`PrepOptions::limits`].
+    pub fn limits(mut self, limits: Limits) -> PrepOptions {
+        self.limits = limits;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_parse() {
+        assert_eq!("#fff".parse::<Rgba>(), Ok(Rgba::WHITE));
+        assert_eq!("#102030".parse::<Rgba>(), Ok(Rgba::new(16, 32, 48, 255)));
+        assert_eq!("10203040".parse::<Rgba>(), Ok(Rgba::new(16, 32, 48, 64)));
+        assert_eq!("Transparent".parse::<Rgba>(), Ok(Rgba::TRANSPARENT));
+        assert!("#12345".parse::<Rgba>().is_err());
+        assert!("#gg0000".parse::<Rgba>().is_err());
+        assert!("é€".parse::<Rgba>().is_err());
+        assert_eq!(Rgba::new(1, 2, 3, 4).to_string(), "#01020304");
+    }
+}

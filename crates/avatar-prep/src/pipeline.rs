@@ -1,0 +1,335 @@
+//! The still-image pipeline: header → limits → plan → decode → crop+resize → colour →
+//! compose → orient → encode; and [`PreparedImage`], what it gives back.
+
+use std::cell::RefCell;
+use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use crate::color::{self, IccTransform};
+use crate::decode::{self, Decoded};
+use crate::encode;
+use crate::error::PrepError;
+use crate::geometry::{self, Plan, Rect};
+use crate::options::{Fit, ImageFormat, OutputFormat, PrepOptions, Rgba};
+use crate::orient::Orientation;
+use crate::resize::Resampler;
+
+/// How the square was made from the upright image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Placement {
+    /// The whole image was scaled into `content` (output pixels) and the rest of the square
+    /// filled with `background`.
+    Letterbox {
+        /// Where the image sits in the output square (upright, output pixels).
+        content: Rect,
+        /// The colour of the bars.
+        background: Rgba,
+    },
+    /// The square `region` of the upright image was kept (centre crop or crop box).
+    Crop {
+        /// The region of the upright source image (source pixels).
+        region: Rect,
+    },
+}
+
+/// Facts about the input, read from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct SourceInfo {
+    /// The format recognised from the content.
+    pub format: ImageFormat,
+    /// Width of the stored pixels (before orientation).
+    pub width: u32,
+    /// Height of the stored pixels (before orientation).
+    pub height: u32,
+    /// The EXIF orientation found in the file (applied only if
+    /// [`PrepOptions::apply_orientation`] is set).
+    pub orientation: Orientation,
+    /// Whether the file embeds an ICC profile.
+    pub has_icc_profile: bool,
+    /// A CMYK or YCCK JPEG, converted to RGB with the Adobe formula.
+    pub cmyk: bool,
+}
+
+/// A prepared avatar: encoded bytes plus a record of what was done.
+#[derive(Clone, PartialEq)]
+pub struct PreparedImage {
+    bytes: Vec<u8>,
+    format: ImageFormat,
+    side: u32,
+    frames: u32,
+    source: SourceInfo,
+    orientation: Orientation,
+    placement: Placement,
+    scale: f64,
+    icc_converted: bool,
+}
+
+impl std::fmt::Debug for PreparedImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedImage")
+            .field("bytes", &format_args!("[{} bytes]", self.bytes.len()))
+            .field("format", &self.format)
+            .field("side", &self.side)
+            .field("frames", &self.frames)
+            .field("source", &self.source)
+            .field("orientation", &self.orientation)
+            .field("placement", &self.placement)
+            .field("scale", &self.scale)
+            .field("icc_converted", &self.icc_converted)
+            .finish()
+    }
+}
+
+impl PreparedImage {
+    /// The encoded image.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The encoded image, by value.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The output format.
+    pub fn format(&self) -> ImageFormat {
+        self.format
+    }
+
+    /// The MIME type of [`PreparedImage::bytes`] (`image/jpeg`, `image/png`, `image/gif`).
+    pub fn mime(&self) -> &'static str {
+        self.format.mime()
+    }
+
+    /// Width and height of the square output.
+    pub fn side(&self) -> u32 {
+        self.side
+    }
+
+    /// Number of frames in the output (1 for a still image).
+    pub fn frames(&self) -> u32 {
+        self.frames
+    }
+
+    /// What the input was.
+    pub fn source(&self) -> &SourceInfo {
+        &self.source
+    }
+
+    /// The orientation that was applied ([`Orientation::Normal`] when none was, or when
+    /// applying it was turned off).
+    pub fn orientation_applied(&self) -> Orientation {
+        self.orientation
+    }
+
+    /// How the square was made.
+    pub fn placement(&self) -> Placement {
+        self.placement
+    }
+
+    /// Output pixels per source pixel: below 1 for a downscale, above 1 for an upscale.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Whether an embedded ICC profile was converted to sRGB.
+    pub fn icc_converted(&self) -> bool {
+        self.icc_converted
+    }
+}
+
+/// A reusable worker: owns the resampler's scratch buffers. [`prepare`] keeps one per
+/// thread; hold your own (e.g. in rayon's `map_init`) to control its lifetime.
+#[derive(Debug, Default)]
+pub struct Preparer {
+    resampler: Resampler,
+}
+
+thread_local! {
+    static WORKER: RefCell<Preparer> = RefCell::new(Preparer::new());
+}
+
+/// Prepares one image from its bytes. See the [crate documentation](crate) for the steps.
+///
+/// Never panics on any input: a panic inside a third-party decoder is caught and reported
+/// as [`PrepError::Corrupt`].
+pub fn prepare(bytes: &[u8], options: &PrepOptions) -> Result<PreparedImage, PrepError> {
+    WORKER.with(|w| match w.try_borrow_mut() {
+        Ok(mut worker) => worker.prepare(bytes, options),
+        // Only reachable through re-entrancy (prepare called from inside prepare).
+        Err(_) => Preparer::new().prepare(bytes, options),
+    })
+}
+
+/// Prepares the image in the file at `path`. Errors name the file ([`PrepError::File`]).
+///
+/// The size limit is checked from the file's metadata before it is read.
+pub fn prepare_file(path: impl AsRef<Path>, options: &PrepOptions) -> Result<PreparedImage, PrepError> {
+    let path = path.as_ref();
+    read_limited(path, options.limits.max_input_bytes)
+        .and_then(|bytes| prepare(&bytes, options))
+        .map_err(|e| e.in_file(path))
+}
+
+/// Reads a file, refusing it before reading when it is above `limit` bytes.
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, PrepError> {
+    let file = std::fs::File::open(path).map_err(PrepError::Io)?;
+    let len = file.metadata().map_err(PrepError::Io)?.len();
+    if len > limit {
+        return Err(PrepError::InputTooLarge { bytes: len, limit });
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    // `take` guards against a file that grows while it is read.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(PrepError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(PrepError::InputTooLarge {
+            bytes: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+fn check_options(o: &PrepOptions) -> Result<(), PrepError> {
+    let bad = |detail: String| Err(PrepError::InvalidOptions { detail });
+    if o.min_side == 0 {
+        return bad("min_side must be at least 1".into());
+    }
+    if o.min_side > o.max_side {
+        return bad(format!("min_side {} is above max_side {}", o.min_side, o.max_side));
+    }
+    if o.max_side > 16_384 {
+        return bad(format!("max_side {} is above 16384", o.max_side));
+    }
+    if let OutputFormat::Jpeg { quality } = o.format {
+        if !(1..=100).contains(&quality) {
+            return bad(format!("JPEG quality {quality} is not in 1..=100"));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f`, turning a panic into an error: decoders are third-party code fed hostile input.
+fn no_panic<T>(
+    format: ImageFormat,
+    f: impl FnOnce() -> Result<T, PrepError>,
+) -> Result<T, PrepError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        Err(PrepError::corrupt(format, format!("the decoder failed: {msg}")))
+    })
+}
+
+impl Preparer {
+    /// A worker with empty scratch buffers.
+    pub fn new() -> Preparer {
+        Preparer::default()
+    }
+
+    /// Like [`prepare`], with this worker's buffers.
+    pub fn prepare(&mut self, bytes: &[u8], options: &PrepOptions) -> Result<PreparedImage, PrepError> {
+        check_options(options)?;
+        let format = decode::sniff(bytes)?;
+        no_panic(format, || self.prepare_inner(bytes, options))
+    }
+
+    fn prepare_inner(&mut self, bytes: &[u8], o: &PrepOptions) -> Result<PreparedImage, PrepError> {
+        let pending = decode::read_header(bytes, &o.limits)?;
+        let header = pending.header.clone();
+        let orientation = if o.apply_orientation {
+            header.orientation
+        } else {
+            Orientation::Normal
+        };
+        let plan_for = |w: u32, h: u32| {
+            let (uw, uh) = orientation.upright_size(w, h);
+            geometry::plan(uw, uh, &o.fit, o.min_side, o.max_side, o.small_input)
+        };
+        // Plan before decoding so that a bad crop box or a too-small image costs nothing.
+        let early = if header.width > 0 && header.height > 0 {
+            Some(plan_for(header.width, header.height)?)
+        } else {
+            None
+        };
+        let decoded: Decoded = pending.decode()?;
+        let plan: Plan = match early {
+            Some(p) if (decoded.width, decoded.height) == (header.width, header.height) => p,
+            _ => plan_for(decoded.width, decoded.height)?,
+        };
+
+        // Work in stored orientation; turn only the small output square.
+        let src = orientation.upright_rect_to_stored(plan.src, decoded.width, decoded.height);
+        let dst = orientation.upright_rect_to_stored(plan.dst, plan.side, plan.side);
+        let content = self.resampler.resize(&decoded, src, dst.w, dst.h)?;
+        let layout = decoded.layout;
+        let (stored_w, stored_h) = (decoded.width, decoded.height);
+        drop(decoded);
+
+        let icc: Option<IccTransform> = match (&header.icc, o.convert_icc) {
+            (Some(profile), true) => color::icc_transform(profile, layout)?,
+            _ => None,
+        };
+        let rgba = color::to_rgba(&content, layout, icc.as_ref())?;
+        drop(content);
+
+        let out_format = match (o.format, header.format) {
+            (OutputFormat::Jpeg { quality }, _) => OutputFormat::Jpeg { quality },
+            (OutputFormat::Auto, ImageFormat::Jpeg) => OutputFormat::jpeg(),
+            _ => OutputFormat::Png,
+        };
+        let background = match o.fit {
+            Fit::Letterbox {
+                background: Some(c),
+            } => c,
+            _ if matches!(out_format, OutputFormat::Jpeg { .. }) => Rgba::WHITE,
+            _ => Rgba::TRANSPARENT,
+        };
+        let canvas = color::compose(plan.side, background, &rgba, dst);
+        let mut square = orientation.apply(&canvas, plan.side, plan.side, 4);
+        drop(canvas);
+
+        let (bytes, format) = match out_format {
+            OutputFormat::Jpeg { quality } => {
+                color::flatten(&mut square, Rgba::WHITE);
+                (encode::jpeg(&square, plan.side, quality)?, ImageFormat::Jpeg)
+            }
+            _ => (encode::png(&square, plan.side)?, ImageFormat::Png),
+        };
+
+        let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
+            Placement::Letterbox {
+                content: plan.dst,
+                background,
+            }
+        } else {
+            Placement::Crop { region: plan.src }
+        };
+        Ok(PreparedImage {
+            bytes,
+            format,
+            side: plan.side,
+            frames: 1,
+            source: SourceInfo {
+                format: header.format,
+                width: stored_w,
+                height: stored_h,
+                orientation: header.orientation,
+                has_icc_profile: header.icc.is_some(),
+                cmyk: header.cmyk,
+            },
+            orientation,
+            placement,
+            scale: plan.scale(),
+            icc_converted: icc.is_some(),
+        })
+    }
+}

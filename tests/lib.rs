@@ -1,0 +1,261 @@
+//! Fixture builders shared by the integration tests, the benches and the sample generator.
+//!
+//! Every test input that is large, hostile or needs exact known pixels is built here in
+//! code, not committed. Images are RGB(A) byte vectors with their size.
+
+#![allow(clippy::unwrap_used)] // test support: a failure here is a broken fixture.
+
+use avatar_prep::Orientation;
+
+/// An RGBA image in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pixels {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// RGBA, straight alpha, row by row.
+    pub rgba: Vec<u8>,
+}
+
+impl Pixels {
+    /// A `width` × `height` image where every pixel is `f(x, y)`.
+    pub fn from_fn(width: u32, height: u32, f: impl Fn(u32, u32) -> [u8; 4]) -> Pixels {
+        let mut rgba = Vec::with_capacity(width as usize * height as usize * 4);
+        for y in 0..height {
+            for x in 0..width {
+                rgba.extend_from_slice(&f(x, y));
+            }
+        }
+        Pixels {
+            width,
+            height,
+            rgba,
+        }
+    }
+
+    /// The pixel at `(x, y)`.
+    pub fn at(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = (y as usize * self.width as usize + x as usize) * 4;
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
+    }
+
+    /// RGB bytes (alpha dropped).
+    pub fn rgb(&self) -> Vec<u8> {
+        self.rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect()
+    }
+
+    /// The stored pixels that, turned by `o`, give this (upright) image.
+    pub fn stored_for(&self, o: Orientation) -> Pixels {
+        let inverse = match o {
+            Orientation::Rotate90 => Orientation::Rotate270,
+            Orientation::Rotate270 => Orientation::Rotate90,
+            other => other,
+        };
+        let (w, h) = inverse.upright_size(self.width, self.height);
+        Pixels {
+            width: w,
+            height: h,
+            rgba: inverse.apply(&self.rgba, self.width, self.height, 4),
+        }
+    }
+}
+
+/// The eight EXIF orientations, in EXIF order 1–8.
+pub const ORIENTATIONS: [Orientation; 8] = [
+    Orientation::Normal,
+    Orientation::FlipHorizontal,
+    Orientation::Rotate180,
+    Orientation::FlipVertical,
+    Orientation::Transpose,
+    Orientation::Rotate90,
+    Orientation::Transverse,
+    Orientation::Rotate270,
+];
+
+/// Red.
+pub const RED: [u8; 4] = [255, 0, 0, 255];
+/// Green.
+pub const GREEN: [u8; 4] = [0, 200, 0, 255];
+/// Blue.
+pub const BLUE: [u8; 4] = [0, 0, 255, 255];
+/// Yellow.
+pub const YELLOW: [u8; 4] = [255, 220, 0, 255];
+/// Mid grey.
+pub const GREY: [u8; 4] = [128, 128, 128, 255];
+
+/// An upright image with a coloured block in each corner (red top-left, green top-right,
+/// blue bottom-left, yellow bottom-right) on grey. Each block is a quarter of the short side.
+pub fn corner_markers(width: u32, height: u32) -> Pixels {
+    let b = width.min(height) / 4;
+    Pixels::from_fn(width, height, |x, y| {
+        let left = x < b;
+        let right = x >= width - b;
+        let top = y < b;
+        let bottom = y >= height - b;
+        match (left, right, top, bottom) {
+            (true, _, true, _) => RED,
+            (_, true, true, _) => GREEN,
+            (true, _, _, true) => BLUE,
+            (_, true, _, true) => YELLOW,
+            _ => GREY,
+        }
+    })
+}
+
+/// Photo-like content: smooth gradients, a few shapes, deterministic noise.
+pub fn photo(width: u32, height: u32, seed: u32) -> Pixels {
+    Pixels::from_fn(width, height, |x, y| {
+        let fx = x as f32 / width.max(1) as f32;
+        let fy = y as f32 / height.max(1) as f32;
+        let mut h = x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263) ^ seed.wrapping_mul(2_246_822_519);
+        h = (h ^ (h >> 13)).wrapping_mul(1_274_126_177);
+        let noise = (h >> 24) as f32 / 255.0 * 24.0 - 12.0;
+        let dx = fx - 0.5;
+        let dy = fy - 0.45;
+        let disc = if dx * dx + dy * dy < 0.06 { 60.0 } else { 0.0 };
+        let r = 40.0 + 180.0 * fx + disc + noise;
+        let g = 70.0 + 120.0 * fy + noise;
+        let b = 160.0 - 90.0 * fx * fy + disc * 0.5 + noise;
+        [
+            r.clamp(0.0, 255.0) as u8,
+            g.clamp(0.0, 255.0) as u8,
+            b.clamp(0.0, 255.0) as u8,
+            255,
+        ]
+    })
+}
+
+/// A TIFF (EXIF) block holding only the Orientation tag, with the `Exif\0\0` prefix a JPEG
+/// APP1 segment carries. `value` may be out of range on purpose.
+pub fn exif_orientation(value: u16, with_prefix: bool) -> Vec<u8> {
+    let mut v = Vec::new();
+    if with_prefix {
+        v.extend_from_slice(b"Exif\0\0");
+    }
+    v.extend_from_slice(b"MM\0*\0\0\0\x08"); // big-endian TIFF, IFD at 8
+    v.extend_from_slice(&1u16.to_be_bytes()); // one entry
+    v.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    v.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    v.extend_from_slice(&1u32.to_be_bytes()); // count
+    v.extend_from_slice(&value.to_be_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    v
+}
+
+/// Options for [`jpeg`].
+#[derive(Debug, Clone, Default)]
+pub struct JpegFixture<'a> {
+    /// EXIF orientation value to embed (APP1), if any.
+    pub orientation: Option<u16>,
+    /// ICC profile to embed (APP2), if any.
+    pub icc: Option<&'a [u8]>,
+    /// Encode as grey.
+    pub grey: bool,
+    /// Quality (default 92).
+    pub quality: Option<u8>,
+}
+
+/// Encodes stored pixels as a JPEG (4:4:4, so colours stay exact enough to check).
+pub fn jpeg(p: &Pixels, opts: &JpegFixture<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, opts.quality.unwrap_or(92));
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    if let Some(o) = opts.orientation {
+        enc.add_app_segment(1, exif_orientation(o, true)).unwrap();
+    }
+    if let Some(icc) = opts.icc {
+        enc.add_icc_profile(icc).unwrap();
+    }
+    let (w, h) = (p.width as u16, p.height as u16);
+    if opts.grey {
+        let luma: Vec<u8> = p.rgba.chunks_exact(4).map(|c| c[0]).collect();
+        enc.encode(&luma, w, h, jpeg_encoder::ColorType::Luma).unwrap();
+    } else {
+        enc.encode(&p.rgb(), w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+    }
+    out
+}
+
+/// Encodes stored pixels as an 8-bit RGBA PNG, with an `eXIf` orientation if given.
+pub fn png_rgba(p: &Pixels, orientation: Option<u16>) -> Vec<u8> {
+    png_with(p.width, p.height, png::ColorType::Rgba, png::BitDepth::Eight, &p.rgba, |w| {
+        if let Some(o) = orientation {
+            w.write_chunk(png::chunk::eXIf, &exif_orientation(o, false)).unwrap();
+        }
+    })
+}
+
+/// Encodes raw PNG sample data of any colour type and depth; `extra` may write chunks
+/// before the image data.
+pub fn png_with(
+    width: u32,
+    height: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+    extra: impl FnOnce(&mut png::Writer<&mut Vec<u8>>),
+) -> Vec<u8> {
+    png_full(width, height, color, depth, data, |_| {}, extra)
+}
+
+/// Like [`png_with`], with a hook on the encoder (palette, tRNS) before the header is written.
+pub fn png_full(
+    width: u32,
+    height: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+    setup: impl FnOnce(&mut png::Encoder<'_, &mut Vec<u8>>),
+    extra: impl FnOnce(&mut png::Writer<&mut Vec<u8>>),
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, width, height);
+        enc.set_color(color);
+        enc.set_depth(depth);
+        setup(&mut enc);
+        let mut w = enc.write_header().unwrap();
+        extra(&mut w);
+        w.write_image_data(data).unwrap();
+        w.finish().unwrap();
+    }
+    out
+}
+
+/// A GIF of the given RGBA frames (all full-screen), `delay` in 1/100 s, looping forever.
+pub fn gif(frames: &[Pixels], delay: u16) -> Vec<u8> {
+    let (w, h) = (frames[0].width as u16, frames[0].height as u16);
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, w, h, &[]).unwrap();
+        enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        for f in frames {
+            let mut rgba = f.rgba.clone();
+            let mut frame = gif::Frame::from_rgba_speed(w, h, &mut rgba, 10);
+            frame.delay = delay;
+            frame.dispose = gif::DisposalMethod::Background;
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+/// Decodes any output of the library with the `image` crate, an independent decoder.
+pub fn decode(bytes: &[u8]) -> Pixels {
+    let img = image::load_from_memory(bytes).unwrap().to_rgba8();
+    Pixels {
+        width: img.width(),
+        height: img.height(),
+        rgba: img.into_raw(),
+    }
+}
+
+/// Largest per-channel difference between two colours.
+pub fn color_distance(a: [u8; 4], b: [u8; 4]) -> u8 {
+    a.iter().zip(b.iter()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
+}
