@@ -37,7 +37,12 @@ impl Pixels {
     /// The pixel at `(x, y)`.
     pub fn at(&self, x: u32, y: u32) -> [u8; 4] {
         let i = (y as usize * self.width as usize + x as usize) * 4;
-        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]]
+        [
+            self.rgba[i],
+            self.rgba[i + 1],
+            self.rgba[i + 2],
+            self.rgba[i + 3],
+        ]
     }
 
     /// RGB bytes (alpha dropped).
@@ -111,7 +116,9 @@ pub fn photo(width: u32, height: u32, seed: u32) -> Pixels {
     Pixels::from_fn(width, height, |x, y| {
         let fx = x as f32 / width.max(1) as f32;
         let fy = y as f32 / height.max(1) as f32;
-        let mut h = x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263) ^ seed.wrapping_mul(2_246_822_519);
+        let mut h = x.wrapping_mul(374_761_393)
+            ^ y.wrapping_mul(668_265_263)
+            ^ seed.wrapping_mul(2_246_822_519);
         h = (h ^ (h >> 13)).wrapping_mul(1_274_126_177);
         let noise = (h >> 24) as f32 / 255.0 * 24.0 - 12.0;
         let dx = fx - 0.5;
@@ -174,20 +181,30 @@ pub fn jpeg(p: &Pixels, opts: &JpegFixture<'_>) -> Vec<u8> {
     let (w, h) = (p.width as u16, p.height as u16);
     if opts.grey {
         let luma: Vec<u8> = p.rgba.chunks_exact(4).map(|c| c[0]).collect();
-        enc.encode(&luma, w, h, jpeg_encoder::ColorType::Luma).unwrap();
+        enc.encode(&luma, w, h, jpeg_encoder::ColorType::Luma)
+            .unwrap();
     } else {
-        enc.encode(&p.rgb(), w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        enc.encode(&p.rgb(), w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
     }
     out
 }
 
 /// Encodes stored pixels as an 8-bit RGBA PNG, with an `eXIf` orientation if given.
 pub fn png_rgba(p: &Pixels, orientation: Option<u16>) -> Vec<u8> {
-    png_with(p.width, p.height, png::ColorType::Rgba, png::BitDepth::Eight, &p.rgba, |w| {
-        if let Some(o) = orientation {
-            w.write_chunk(png::chunk::eXIf, &exif_orientation(o, false)).unwrap();
-        }
-    })
+    png_with(
+        p.width,
+        p.height,
+        png::ColorType::Rgba,
+        png::BitDepth::Eight,
+        &p.rgba,
+        |w| {
+            if let Some(o) = orientation {
+                w.write_chunk(png::chunk::eXIf, &exif_orientation(o, false))
+                    .unwrap();
+            }
+        },
+    )
 }
 
 /// Encodes raw PNG sample data of any colour type and depth; `extra` may write chunks
@@ -257,5 +274,9 @@ pub fn decode(bytes: &[u8]) -> Pixels {
 
 /// Largest per-channel difference between two colours.
 pub fn color_distance(a: [u8; 4], b: [u8; 4]) -> u8 {
-    a.iter().zip(b.iter()).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
+    a.iter()
+        .zip(b.iter())
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
 }

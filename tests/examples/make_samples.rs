@@ -10,7 +10,16 @@ fn main() -> std::io::Result<()> {
 
     // A landscape phone-style photo.
     let landscape = photo(1200, 800, 1);
-    std::fs::write(dir.join("landscape.jpg"), jpeg(&landscape, &JpegFixture { quality: Some(85), ..Default::default() }))?;
+    std::fs::write(
+        dir.join("landscape.jpg"),
+        jpeg(
+            &landscape,
+            &JpegFixture {
+                quality: Some(85),
+                ..Default::default()
+            },
+        ),
+    )?;
 
     // A portrait photo stored sideways with EXIF orientation 6, as phones write them.
     // Upright it is 600x900 with a red block in its top-left corner.
@@ -19,13 +28,24 @@ fn main() -> std::io::Result<()> {
         let marks = corner_markers(600, 900);
         Pixels::from_fn(600, 900, |x, y| {
             let m = marks.at(x, y);
-            if m == avatar_tests::GREY { base.at(x, y) } else { m }
+            if m == avatar_tests::GREY {
+                base.at(x, y)
+            } else {
+                m
+            }
         })
     };
     let stored = upright.stored_for(avatar_prep::Orientation::Rotate90);
     std::fs::write(
         dir.join("portrait-exif6.jpg"),
-        jpeg(&stored, &JpegFixture { orientation: Some(6), quality: Some(85), ..Default::default() }),
+        jpeg(
+            &stored,
+            &JpegFixture {
+                orientation: Some(6),
+                quality: Some(85),
+                ..Default::default()
+            },
+        ),
     )?;
 
     // A transparent PNG: a soft-edged disc on a transparent background.

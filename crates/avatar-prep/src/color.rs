@@ -42,7 +42,11 @@ pub(crate) fn icc_transform(icc: &[u8], layout: Layout) -> Result<Option<IccTran
     let Ok(profile) = ColorProfile::new_from_slice(icc) else {
         return Ok(None);
     };
-    let description = profile.description.as_ref().map(profile_text).unwrap_or_default();
+    let description = profile
+        .description
+        .as_ref()
+        .map(profile_text)
+        .unwrap_or_default();
     if description.contains("sRGB") {
         return Ok(None);
     }
@@ -55,7 +59,12 @@ pub(crate) fn icc_transform(icc: &[u8], layout: Layout) -> Result<Option<IccTran
     };
     let srgb = ColorProfile::new_srgb();
     let exec = profile
-        .create_transform_8bit(src_layout, &srgb, moxcms::Layout::Rgba, TransformOptions::default())
+        .create_transform_8bit(
+            src_layout,
+            &srgb,
+            moxcms::Layout::Rgba,
+            TransformOptions::default(),
+        )
         .map_err(|e| PrepError::ColorProfile {
             detail: format!("cannot convert the {description:?} profile to sRGB: {e}"),
         })?;
@@ -71,12 +80,17 @@ pub(crate) fn to_rgba(
     let n = pixels.len() / layout.bpp();
     let mut out = vec![0u8; n * 4];
     if let Some(t) = icc {
-        t.exec.transform(pixels, &mut out).map_err(|e| PrepError::ColorProfile {
-            detail: format!("conversion to sRGB failed: {e}"),
-        })?;
+        t.exec
+            .transform(pixels, &mut out)
+            .map_err(|e| PrepError::ColorProfile {
+                detail: format!("conversion to sRGB failed: {e}"),
+            })?;
         // moxcms carries alpha over for layouts that have it; make sure opaque layouts
         // come out opaque.
-        if !matches!(t.src_layout, moxcms::Layout::Rgba | moxcms::Layout::GrayAlpha) {
+        if !matches!(
+            t.src_layout,
+            moxcms::Layout::Rgba | moxcms::Layout::GrayAlpha
+        ) {
             out.chunks_exact_mut(4).for_each(|p| p[3] = 255);
         }
         return Ok(out);

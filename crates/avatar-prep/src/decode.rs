@@ -117,9 +117,7 @@ fn detect_other(b: &[u8]) -> Option<&'static str> {
         let brand = b.get(8..12).unwrap_or_default();
         return Some(match brand {
             b"avif" | b"avis" => "AVIF",
-            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
-                "HEIC"
-            }
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => "HEIC",
             b"jxl " => "JPEG XL",
             _ => "ISO media (MP4/MOV/HEIF)",
         });
@@ -256,7 +254,10 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
         .ok_or_else(|| PrepError::internal("JPEG headers decoded without info"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     if width == 0 || height == 0 {
-        return Err(PrepError::corrupt(ImageFormat::Jpeg, "zero width or height"));
+        return Err(PrepError::corrupt(
+            ImageFormat::Jpeg,
+            "zero width or height",
+        ));
     }
     let input = dec.input_colorspace().unwrap_or(ColorSpace::YCbCr);
     let (jpeg_out, bpp, cmyk) = match input {
@@ -331,10 +332,9 @@ fn png_error(e: png::DecodingError) -> PrepError {
                 PrepError::corrupt(f, m)
             }
         }
-        png::DecodingError::LimitsExceeded => PrepError::corrupt(
-            f,
-            "metadata chunks exceed the decoder's memory limit",
-        ),
+        png::DecodingError::LimitsExceeded => {
+            PrepError::corrupt(f, "metadata chunks exceed the decoder's memory limit")
+        }
         other => PrepError::corrupt(f, other.to_string()),
     }
 }
@@ -405,7 +405,9 @@ fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
         }
     };
     if depth != png::BitDepth::Eight {
-        return Err(PrepError::internal(format!("PNG output depth {depth:?} after expansion")));
+        return Err(PrepError::internal(format!(
+            "PNG output depth {depth:?} after expansion"
+        )));
     }
     let (width, height) = (p.header.width, p.header.height);
     let size = width as usize * height as usize * layout.bpp();
@@ -433,7 +435,9 @@ fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
 fn gif_error(e: gif::DecodingError) -> PrepError {
     let f = ImageFormat::Gif;
     match e {
-        gif::DecodingError::UnexpectedEof => PrepError::truncated(f, "the data ends inside a frame"),
+        gif::DecodingError::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends inside a frame")
+        }
         gif::DecodingError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             PrepError::truncated(f, "the data ends early")
         }
@@ -458,7 +462,10 @@ fn gif_decoder<'a>(
 
 fn gif_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
     if bytes.len() < 10 {
-        return Err(PrepError::truncated(ImageFormat::Gif, "the data ends inside the header"));
+        return Err(PrepError::truncated(
+            ImageFormat::Gif,
+            "the data ends inside the header",
+        ));
     }
     let width = u32::from(u16::from_le_bytes([bytes[6], bytes[7]]));
     let height = u32::from(u16::from_le_bytes([bytes[8], bytes[9]]));
@@ -551,6 +558,9 @@ mod tests {
         bmp.extend_from_slice(&40u32.to_le_bytes());
         assert_eq!(named(&bmp), "BMP");
         // "BM" followed by text is not a bitmap.
-        assert_eq!(kind(b"BMW is a car maker, not a bitmap").kind(), ErrorKind::NotAnImage);
+        assert_eq!(
+            kind(b"BMW is a car maker, not a bitmap").kind(),
+            ErrorKind::NotAnImage
+        );
     }
 }

@@ -45,7 +45,10 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     let (data, color) = if traits.grey {
         (select_channels(rgba, &[0]), jpeg_encoder::ColorType::Luma)
     } else {
-        (select_channels(rgba, &[0, 1, 2]), jpeg_encoder::ColorType::Rgb)
+        (
+            select_channels(rgba, &[0, 1, 2]),
+            jpeg_encoder::ColorType::Rgb,
+        )
     };
     let mut out = Vec::with_capacity(rgba.len() / 8);
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
@@ -62,7 +65,10 @@ pub(crate) fn png(rgba: &[u8], side: u32) -> Result<Vec<u8>, PrepError> {
     let traits = pixel_traits(rgba);
     let (data, color) = match (traits.grey, traits.opaque) {
         (true, true) => (select_channels(rgba, &[0]), png::ColorType::Grayscale),
-        (true, false) => (select_channels(rgba, &[0, 3]), png::ColorType::GrayscaleAlpha),
+        (true, false) => (
+            select_channels(rgba, &[0, 3]),
+            png::ColorType::GrayscaleAlpha,
+        ),
         (false, true) => (select_channels(rgba, &[0, 1, 2]), png::ColorType::Rgb),
         (false, false) => (rgba.to_vec(), png::ColorType::Rgba),
     };
@@ -88,11 +94,17 @@ mod tests {
     fn traits_detect_grey_and_opacity() {
         assert_eq!(
             pixel_traits(&[5, 5, 5, 255, 9, 9, 9, 255]),
-            PixelTraits { grey: true, opaque: true }
+            PixelTraits {
+                grey: true,
+                opaque: true
+            }
         );
         assert_eq!(
             pixel_traits(&[5, 6, 5, 255, 9, 9, 9, 0]),
-            PixelTraits { grey: false, opaque: false }
+            PixelTraits {
+                grey: false,
+                opaque: false
+            }
         );
     }
 }

@@ -7,7 +7,9 @@ use crate::options::{CropBox, ImageFormat};
 
 /// Why an image could not be prepared.
 ///
-/// Every variant carries the numbers that explain it. Errors from [`prepare_file`]
+/// Every variant carries the numbers that explain it. The message (`Display`) describes the
+/// cause without naming the kind; print it after [`PrepError::kind`], as the `avatar` CLI
+/// does (`photo.jpg: truncated: JPEG data ends early: …`). Errors from [`prepare_file`]
 /// are wrapped in [`PrepError::File`] so that a batch says *which* file failed;
 /// [`PrepError::kind`] sees through that wrapper.
 ///
@@ -16,19 +18,19 @@ use crate::options::{CropBox, ImageFormat};
 #[non_exhaustive]
 pub enum PrepError {
     /// The input has no bytes at all.
-    #[error("the input is empty")]
+    #[error("the input has no bytes")]
     Empty,
     /// The bytes are not any image format we know of (text, random data, …).
-    #[error("not an image: the data does not start with a known image signature")]
+    #[error("the data does not start with the signature of any image format")]
     NotAnImage,
     /// The bytes are an image, but in a format Slack does not take and we do not convert.
-    #[error("unsupported format {detected}: only JPEG, PNG and GIF are accepted")]
+    #[error("{detected} is not accepted: only JPEG, PNG and GIF are")]
     UnsupportedFormat {
         /// The format recognised from the signature (`WebP`, `BMP`, `TIFF`, `HEIC`, …).
         detected: &'static str,
     },
     /// The input is larger than [`Limits::max_input_bytes`](crate::Limits::max_input_bytes).
-    #[error("input too large: {bytes} bytes, the limit is {limit}")]
+    #[error("{bytes} bytes, the limit is {limit}")]
     InputTooLarge {
         /// Size of the input.
         bytes: u64,
@@ -37,7 +39,7 @@ pub enum PrepError {
     },
     /// Width or height is above [`Limits::max_width`](crate::Limits::max_width) /
     /// [`Limits::max_height`](crate::Limits::max_height).
-    #[error("dimensions too large: {width}x{height}, the limit is {max_width}x{max_height}")]
+    #[error("{width}x{height} pixels, the limit is {max_width}x{max_height}")]
     DimensionsTooLarge {
         /// Declared width.
         width: u32,
@@ -49,7 +51,7 @@ pub enum PrepError {
         max_height: u32,
     },
     /// Width × height is above [`Limits::max_pixels`](crate::Limits::max_pixels).
-    #[error("too many pixels: {width}x{height} is {} pixels, the limit is {limit}", *width as u64 * *height as u64)]
+    #[error("{width}x{height} is {} pixels, the limit is {limit}", u64::from(*width) * u64::from(*height))]
     TooManyPixels {
         /// Declared width.
         width: u32,
@@ -60,7 +62,7 @@ pub enum PrepError {
     },
     /// Decoding would need a larger buffer than
     /// [`Limits::max_decode_bytes`](crate::Limits::max_decode_bytes).
-    #[error("decoder memory limit: decoding needs {needed} bytes, the limit is {limit}")]
+    #[error("decoding needs {needed} bytes, the limit is {limit}")]
     DecoderMemory {
         /// Bytes the decoder would allocate.
         needed: u64,
@@ -68,7 +70,7 @@ pub enum PrepError {
         limit: u64,
     },
     /// An animation has more frames than allowed.
-    #[error("too many frames: {frames}, the limit is {max}")]
+    #[error("{frames} frames, the limit is {max}")]
     TooManyFrames {
         /// Frames in the input.
         frames: u64,
@@ -76,7 +78,7 @@ pub enum PrepError {
         max: u64,
     },
     /// The data ends before the image does.
-    #[error("truncated: {format} data ends early ({detail})")]
+    #[error("{format} data ends early: {detail}")]
     Truncated {
         /// The format being decoded.
         format: ImageFormat,
@@ -84,7 +86,7 @@ pub enum PrepError {
         detail: String,
     },
     /// The data is damaged or violates the format.
-    #[error("corrupt: invalid {format} data ({detail})")]
+    #[error("invalid {format} data: {detail}")]
     Corrupt {
         /// The format being decoded.
         format: ImageFormat,
@@ -92,7 +94,7 @@ pub enum PrepError {
         detail: String,
     },
     /// The crop box is empty or not inside the upright image.
-    #[error("invalid crop: box x={} y={} side={} does not fit in the {width}x{height} upright image", crop.x, crop.y, crop.side)]
+    #[error("the box x={} y={} side={} is empty or does not fit in the {width}x{height} upright image", crop.x, crop.y, crop.side)]
     InvalidCrop {
         /// The crop box that was asked for.
         crop: CropBox,
@@ -103,7 +105,7 @@ pub enum PrepError {
     },
     /// The square is smaller than `min_side` and [`SmallInput::Reject`](crate::SmallInput::Reject)
     /// was asked for.
-    #[error("too small: the square is {side}x{side}, at least {min}x{min} is needed")]
+    #[error("the square is {side}x{side}, at least {min}x{min} is needed")]
     TooSmall {
         /// Side of the square before scaling.
         side: u32,
@@ -111,22 +113,22 @@ pub enum PrepError {
         min: u32,
     },
     /// The embedded ICC colour profile cannot be read or applied.
-    #[error("color profile: {detail}")]
+    #[error("{detail}")]
     ColorProfile {
         /// What is wrong with it.
         detail: String,
     },
     /// The options contradict each other (e.g. `min_side` above `max_side`).
-    #[error("invalid options: {detail}")]
+    #[error("{detail}")]
     InvalidOptions {
         /// Which option and why.
         detail: String,
     },
     /// Reading the input failed.
-    #[error("i/o error")]
+    #[error("cannot read the input")]
     Io(#[source] std::io::Error),
     /// An internal step failed in a way the input cannot explain (a bug: please report it).
-    #[error("internal error: {detail}")]
+    #[error("internal error (please report it): {detail}")]
     Internal {
         /// What failed.
         detail: String,
@@ -303,7 +305,7 @@ mod tests {
         let inner = std::error::Error::source(&e).map(|s| s.to_string());
         assert_eq!(
             inner.as_deref(),
-            Some("truncated: JPEG data ends early (inside the scan)")
+            Some("JPEG data ends early: inside the scan")
         );
         // Wrapping twice keeps the first path.
         let again = e.in_file("other.jpg");

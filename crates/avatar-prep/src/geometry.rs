@@ -58,7 +58,12 @@ impl Plan {
 }
 
 /// Clamp the side of the square to `[min_side, max_side]`, honouring the small-input policy.
-fn output_side(square: u32, min_side: u32, max_side: u32, small: SmallInput) -> Result<u32, PrepError> {
+fn output_side(
+    square: u32,
+    min_side: u32,
+    max_side: u32,
+    small: SmallInput,
+) -> Result<u32, PrepError> {
     if square < min_side && small == SmallInput::Reject {
         return Err(PrepError::TooSmall {
             side: square,
@@ -165,11 +170,33 @@ mod tests {
 
     #[test]
     fn crop_box_outside_or_empty_is_rejected() {
-        for crop in [CropBox::new(0, 0, 0), CropBox::new(500, 0, 600), CropBox::new(0, 1, 600)] {
+        for crop in [
+            CropBox::new(0, 0, 0),
+            CropBox::new(500, 0, 600),
+            CropBox::new(0, 1, 600),
+        ] {
             let e = plan(1000, 600, &Fit::Crop(crop), 512, 1024, SmallInput::Upscale).unwrap_err();
-            assert!(matches!(e, PrepError::InvalidCrop { width: 1000, height: 600, .. }), "{e}");
+            assert!(
+                matches!(
+                    e,
+                    PrepError::InvalidCrop {
+                        width: 1000,
+                        height: 600,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
         }
-        let p = plan(1000, 600, &Fit::Crop(CropBox::new(400, 0, 600)), 512, 1024, SmallInput::Upscale).unwrap();
+        let p = plan(
+            1000,
+            600,
+            &Fit::Crop(CropBox::new(400, 0, 600)),
+            512,
+            1024,
+            SmallInput::Upscale,
+        )
+        .unwrap();
         assert_eq!(p.src, Rect::new(400, 0, 600, 600));
     }
 

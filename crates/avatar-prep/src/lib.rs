@@ -51,8 +51,7 @@ mod resize;
 pub use error::{ErrorKind, PrepError};
 pub use geometry::Rect;
 pub use options::{
-    CropBox, Fit, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions, Rgba,
-    SmallInput,
+    CropBox, Fit, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions, Rgba, SmallInput,
 };
 pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Placement, PreparedImage, Preparer, SourceInfo};

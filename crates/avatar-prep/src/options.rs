@@ -40,7 +40,11 @@ impl Rgba {
 
 impl fmt::Display for Rgba {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{:02x}{:02x}{:02x}{:02x}", self.r, self.g, self.b, self.a)
+        write!(
+            f,
+            "#{:02x}{:02x}{:02x}{:02x}",
+            self.r, self.g, self.b, self.a
+        )
     }
 }
 
@@ -152,30 +156,15 @@ pub enum SmallInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum OutputFormat {
-    /// Keep the input's format where Slack accepts it: JPEG stays JPEG (quality 90), PNG stays
-    /// PNG, a still GIF becomes PNG (the default).
+    /// Keep the input's format where Slack accepts it: JPEG stays JPEG, PNG stays PNG, a
+    /// still GIF becomes PNG (the default).
     #[default]
     Auto,
-    /// Baseline JPEG with 4:2:0 chroma subsampling and optimised Huffman tables.
-    Jpeg {
-        /// 1–100; [`OutputFormat::DEFAULT_JPEG_QUALITY`] (90) is the default.
-        quality: u8,
-    },
+    /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (grey
+    /// images as one channel), optimised Huffman tables. Alpha is flattened onto white.
+    Jpeg,
     /// PNG: RGB(A) or grey(+alpha) 8-bit, whichever holds the pixels exactly.
     Png,
-}
-
-impl OutputFormat {
-    /// The JPEG quality used by [`OutputFormat::Auto`] and by `--format jpeg` without
-    /// `--quality`: 90.
-    pub const DEFAULT_JPEG_QUALITY: u8 = 90;
-
-    /// JPEG at the default quality (90).
-    pub const fn jpeg() -> OutputFormat {
-        OutputFormat::Jpeg {
-            quality: Self::DEFAULT_JPEG_QUALITY,
-        }
-    }
 }
 
 /// An image format this crate reads and writes.
@@ -308,7 +297,8 @@ impl Default for Limits {
 /// let opts = PrepOptions::default()
 ///     .fit(Fit::Letterbox { background: Some(Rgba::BLACK) })
 ///     .max_side(800)
-///     .format(OutputFormat::jpeg());
+///     .format(OutputFormat::Jpeg)
+///     .jpeg_quality(85);
 /// assert_eq!(opts.max_side, 800);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -325,6 +315,9 @@ pub struct PrepOptions {
     pub small_input: SmallInput,
     /// The output encoding. Default [`OutputFormat::Auto`].
     pub format: OutputFormat,
+    /// JPEG quality, 1–100, for JPEG output (forced or by [`OutputFormat::Auto`]).
+    /// Default 90.
+    pub jpeg_quality: u8,
     /// Apply the EXIF orientation (JPEG APP1, PNG eXIf) so the output is upright.
     /// Default `true`.
     pub apply_orientation: bool,
@@ -343,6 +336,7 @@ impl Default for PrepOptions {
             min_side: 512,
             small_input: SmallInput::Upscale,
             format: OutputFormat::Auto,
+            jpeg_quality: 90,
             apply_orientation: true,
             convert_icc: true,
             limits: Limits::DEFAULT,
@@ -378,6 +372,12 @@ impl PrepOptions {
     /// Sets [`PrepOptions::format`].
     pub fn format(mut self, format: OutputFormat) -> PrepOptions {
         self.format = format;
+        self
+    }
+
+    /// Sets [`PrepOptions::jpeg_quality`].
+    pub fn jpeg_quality(mut self, quality: u8) -> PrepOptions {
+        self.jpeg_quality = quality;
         self
     }
 

@@ -61,10 +61,9 @@ impl Orientation {
         // image's parser bounds-checks every offset; it gives None for damaged blocks
         // and for values outside 1..=8.
         let tiff = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
-        image::metadata::Orientation::from_exif_chunk(tiff)
-            .map_or(Orientation::Normal, |o| {
-                Orientation::from_exif_value(u16::from(o.to_exif()))
-            })
+        image::metadata::Orientation::from_exif_chunk(tiff).map_or(Orientation::Normal, |o| {
+            Orientation::from_exif_value(u16::from(o.to_exif()))
+        })
     }
 
     /// True for the four orientations that swap width and height.
@@ -193,10 +192,16 @@ mod tests {
         assert_eq!(Orientation::from_exif_block(&tiff), Orientation::Rotate90);
         let mut with_header = b"Exif\0\0".to_vec();
         with_header.extend_from_slice(&tiff);
-        assert_eq!(Orientation::from_exif_block(&with_header), Orientation::Rotate90);
+        assert_eq!(
+            Orientation::from_exif_block(&with_header),
+            Orientation::Rotate90
+        );
         tiff.truncate(12);
         assert_eq!(Orientation::from_exif_block(&tiff), Orientation::Normal);
-        assert_eq!(Orientation::from_exif_block(b"LoremIpsum"), Orientation::Normal);
+        assert_eq!(
+            Orientation::from_exif_block(b"LoremIpsum"),
+            Orientation::Normal
+        );
     }
 
     proptest! {

@@ -167,7 +167,10 @@ pub fn prepare(bytes: &[u8], options: &PrepOptions) -> Result<PreparedImage, Pre
 /// Prepares the image in the file at `path`. Errors name the file ([`PrepError::File`]).
 ///
 /// The size limit is checked from the file's metadata before it is read.
-pub fn prepare_file(path: impl AsRef<Path>, options: &PrepOptions) -> Result<PreparedImage, PrepError> {
+pub fn prepare_file(
+    path: impl AsRef<Path>,
+    options: &PrepOptions,
+) -> Result<PreparedImage, PrepError> {
     let path = path.as_ref();
     read_limited(path, options.limits.max_input_bytes)
         .and_then(|bytes| prepare(&bytes, options))
@@ -201,15 +204,16 @@ fn check_options(o: &PrepOptions) -> Result<(), PrepError> {
         return bad("min_side must be at least 1".into());
     }
     if o.min_side > o.max_side {
-        return bad(format!("min_side {} is above max_side {}", o.min_side, o.max_side));
+        return bad(format!(
+            "min_side {} is above max_side {}",
+            o.min_side, o.max_side
+        ));
     }
     if o.max_side > 16_384 {
         return bad(format!("max_side {} is above 16384", o.max_side));
     }
-    if let OutputFormat::Jpeg { quality } = o.format {
-        if !(1..=100).contains(&quality) {
-            return bad(format!("JPEG quality {quality} is not in 1..=100"));
-        }
+    if !(1..=100).contains(&o.jpeg_quality) {
+        return bad(format!("JPEG quality {} is not in 1..=100", o.jpeg_quality));
     }
     Ok(())
 }
@@ -225,7 +229,10 @@ fn no_panic<T>(
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        Err(PrepError::corrupt(format, format!("the decoder failed: {msg}")))
+        Err(PrepError::corrupt(
+            format,
+            format!("the decoder failed: {msg}"),
+        ))
     })
 }
 
@@ -236,7 +243,11 @@ impl Preparer {
     }
 
     /// Like [`prepare`], with this worker's buffers.
-    pub fn prepare(&mut self, bytes: &[u8], options: &PrepOptions) -> Result<PreparedImage, PrepError> {
+    pub fn prepare(
+        &mut self,
+        bytes: &[u8],
+        options: &PrepOptions,
+    ) -> Result<PreparedImage, PrepError> {
         check_options(options)?;
         let format = decode::sniff(bytes)?;
         no_panic(format, || self.prepare_inner(bytes, options))
@@ -282,27 +293,26 @@ impl Preparer {
         drop(content);
 
         let out_format = match (o.format, header.format) {
-            (OutputFormat::Jpeg { quality }, _) => OutputFormat::Jpeg { quality },
-            (OutputFormat::Auto, ImageFormat::Jpeg) => OutputFormat::jpeg(),
-            _ => OutputFormat::Png,
+            (OutputFormat::Jpeg, _) | (OutputFormat::Auto, ImageFormat::Jpeg) => ImageFormat::Jpeg,
+            _ => ImageFormat::Png,
         };
         let background = match o.fit {
             Fit::Letterbox {
                 background: Some(c),
             } => c,
-            _ if matches!(out_format, OutputFormat::Jpeg { .. }) => Rgba::WHITE,
+            _ if out_format == ImageFormat::Jpeg => Rgba::WHITE,
             _ => Rgba::TRANSPARENT,
         };
         let canvas = color::compose(plan.side, background, &rgba, dst);
         let mut square = orientation.apply(&canvas, plan.side, plan.side, 4);
         drop(canvas);
 
-        let (bytes, format) = match out_format {
-            OutputFormat::Jpeg { quality } => {
+        let bytes = match out_format {
+            ImageFormat::Jpeg => {
                 color::flatten(&mut square, Rgba::WHITE);
-                (encode::jpeg(&square, plan.side, quality)?, ImageFormat::Jpeg)
+                encode::jpeg(&square, plan.side, o.jpeg_quality)?
             }
-            _ => (encode::png(&square, plan.side)?, ImageFormat::Png),
+            _ => encode::png(&square, plan.side)?,
         };
 
         let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
@@ -315,7 +325,7 @@ impl Preparer {
         };
         Ok(PreparedImage {
             bytes,
-            format,
+            format: out_format,
             side: plan.side,
             frames: 1,
             source: SourceInfo {

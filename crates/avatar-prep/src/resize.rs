@@ -49,9 +49,13 @@ impl Resampler {
         let pt = pixel_type(image.layout);
         let src_view = fir::images::ImageRef::new(image.width, image.height, &image.pixels, pt)
             .map_err(|e| PrepError::internal(format!("resize source: {e}")))?;
-        let mut dst =
-            fir::images::Image::from_vec_u8(width, height, vec![0u8; width as usize * height as usize * bpp], pt)
-                .map_err(|e| PrepError::internal(format!("resize destination: {e}")))?;
+        let mut dst = fir::images::Image::from_vec_u8(
+            width,
+            height,
+            vec![0u8; width as usize * height as usize * bpp],
+            pt,
+        )
+        .map_err(|e| PrepError::internal(format!("resize destination: {e}")))?;
         let options = fir::ResizeOptions::new()
             .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
             .crop(
@@ -92,7 +96,11 @@ mod tests {
             .resize(&img, Rect::new(32, 0, 32, 32), 16, 16)
             .unwrap();
         assert_eq!(out.len(), 16 * 16 * 3);
-        assert!(out.chunks_exact(3).all(|p| p == [0, 0, 255]), "{:?}", &out[..12]);
+        assert!(
+            out.chunks_exact(3).all(|p| p == [0, 0, 255]),
+            "{:?}",
+            &out[..12]
+        );
     }
 
     #[test]
@@ -103,7 +111,11 @@ mod tests {
         let mut pixels = Vec::new();
         for _ in 0..h {
             for x in 0..w {
-                pixels.extend_from_slice(if x < 20 { &[0, 255, 0, 255] } else { &[255, 0, 0, 0] });
+                pixels.extend_from_slice(if x < 20 {
+                    &[0, 255, 0, 255]
+                } else {
+                    &[255, 0, 0, 0]
+                });
             }
         }
         let img = Decoded {
@@ -112,7 +124,9 @@ mod tests {
             layout: Layout::Rgba8,
             pixels,
         };
-        let out = Resampler::default().resize(&img, Rect::new(0, 0, w, h), 10, 2).unwrap();
+        let out = Resampler::default()
+            .resize(&img, Rect::new(0, 0, w, h), 10, 2)
+            .unwrap();
         for px in out.chunks_exact(4) {
             if px[3] > 16 {
                 assert!(px[0] < 24, "red bled into a visible pixel: {px:?}");

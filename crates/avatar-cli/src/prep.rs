@@ -1,0 +1,380 @@
+//! `avatar prep`: flags, input discovery, output naming, atomic writes, per-file report.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use avatar_prep::{
+    CropBox, Fit, OutputFormat, Placement, PrepError, PrepOptions, PreparedImage, Rgba, SmallInput,
+};
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+
+/// How a non-square image becomes square.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FitArg {
+    /// Scale the whole image into the square, fill the bars with --background.
+    Letterbox,
+    /// Take the largest centred square.
+    Cover,
+}
+
+/// The output encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// JPEG stays JPEG, PNG stays PNG, a still GIF becomes PNG.
+    Auto,
+    /// Always JPEG.
+    Jpeg,
+    /// Always PNG.
+    Png,
+}
+
+/// Arguments of `avatar prep`.
+#[derive(Debug, Args)]
+pub struct PrepArgs {
+    /// Image files or folders (searched recursively; hidden files are skipped).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder; each output keeps its input's relative path, with the extension of
+    /// its format.
+    #[arg(short, long)]
+    out: PathBuf,
+    /// Largest output side in pixels.
+    #[arg(long, default_value_t = 1024)]
+    size: u32,
+    /// Smallest output side in pixels; smaller squares are enlarged (see --reject-small).
+    #[arg(long, default_value_t = 512)]
+    min_size: u32,
+    /// Fail images whose square is below --min-size instead of enlarging them.
+    #[arg(long)]
+    reject_small: bool,
+    /// How a non-square image becomes square (ignored with --crop).
+    #[arg(long, value_enum, default_value_t = FitArg::Letterbox)]
+    fit: FitArg,
+    /// Crop box X,Y,SIDE in upright pixels (Slack's crop_x, crop_y, crop_w); one input only.
+    #[arg(long, value_parser = parse_crop)]
+    crop: Option<CropBox>,
+    /// Letterbox colour: #rrggbb, #rrggbbaa, white, black, transparent… Default:
+    /// transparent for PNG output, white for JPEG.
+    #[arg(long)]
+    background: Option<Rgba>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    format: FormatArg,
+    /// JPEG quality, 1–100, for every JPEG output.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Do not apply the EXIF orientation.
+    #[arg(long)]
+    no_orient: bool,
+    /// Worker threads (default: all cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+}
+
+fn parse_crop(s: &str) -> Result<CropBox, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let [x, y, side] = parts.as_slice() else {
+        return Err(format!("expected X,Y,SIDE, got {s:?}"));
+    };
+    let num = |v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| format!("{v:?} is not a non-negative integer"))
+    };
+    Ok(CropBox::new(num(x)?, num(y)?, num(side)?))
+}
+
+impl PrepArgs {
+    fn options(&self) -> PrepOptions {
+        let fit = match (self.crop, self.fit) {
+            (Some(c), _) => Fit::Crop(c),
+            (None, FitArg::Cover) => Fit::CenterCrop,
+            (None, FitArg::Letterbox) => Fit::Letterbox {
+                background: self.background,
+            },
+        };
+        let format = match self.format {
+            FormatArg::Auto => OutputFormat::Auto,
+            FormatArg::Jpeg => OutputFormat::Jpeg,
+            FormatArg::Png => OutputFormat::Png,
+        };
+        PrepOptions::default()
+            .fit(fit)
+            .max_side(self.size)
+            .min_side(self.min_size)
+            .small_input(if self.reject_small {
+                SmallInput::Reject
+            } else {
+                SmallInput::Upscale
+            })
+            .format(format)
+            .jpeg_quality(self.quality)
+            .apply_orientation(!self.no_orient)
+    }
+}
+
+/// One input file and where its output goes (without extension).
+#[derive(Debug)]
+struct Job {
+    input: PathBuf,
+    /// Output path without extension, unique among all jobs.
+    out_stem: PathBuf,
+}
+
+/// Lists the input files: files as given, folders recursively in name order, skipping
+/// hidden entries and the output folder itself.
+fn discover(inputs: &[PathBuf], out: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let out_abs = std::fs::canonicalize(out).ok();
+    let mut found = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).with_context(|| format!("{}", input.display()))?;
+        if meta.is_dir() {
+            walk(input, Path::new(""), out_abs.as_deref(), &mut found)?;
+        } else {
+            let name = input
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("image"));
+            found.push((input.clone(), name));
+        }
+    }
+    Ok(found)
+}
+
+fn walk(
+    dir: &Path,
+    rel: &Path,
+    skip: Option<&Path>,
+    found: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    if let (Some(skip), Ok(abs)) = (skip, std::fs::canonicalize(dir)) {
+        if abs == skip {
+            return Ok(());
+        }
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}", dir.display()))?
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("{}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let ty = entry.file_type()?;
+        if ty.is_dir() {
+            walk(&path, &rel.join(&name), skip, found)?;
+        } else if ty.is_file() || (ty.is_symlink() && path.is_file()) {
+            found.push((path, rel.join(&name)));
+        }
+    }
+    Ok(())
+}
+
+/// Gives every input a unique output stem: `a.jpg` and `a.png` in one folder become `a`
+/// and `a-2`. Comparison ignores case, for case-insensitive file systems.
+fn plan_outputs(found: Vec<(PathBuf, PathBuf)>, out: &Path) -> Vec<Job> {
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut jobs = Vec::with_capacity(found.len());
+    for (input, rel) in found {
+        let stem = rel.with_extension("");
+        let mut candidate = stem.clone();
+        let mut n = 1;
+        while !taken.insert(candidate.to_string_lossy().to_lowercase()) {
+            n += 1;
+            let file = stem
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            candidate = stem.with_file_name(format!("{file}-{n}"));
+        }
+        jobs.push(Job {
+            input,
+            out_stem: out.join(candidate),
+        });
+    }
+    jobs
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What happened to one input.
+enum Outcome {
+    Done(PathBuf, PreparedImage),
+    Failed(PrepError),
+    WriteFailed(PathBuf, std::io::Error),
+}
+
+fn process(job: &Job, options: &PrepOptions) -> Outcome {
+    match avatar_prep::prepare_file(&job.input, options) {
+        Ok(img) => {
+            let path = job.out_stem.with_extension(img.format().extension());
+            match write_atomic(&path, img.bytes()) {
+                Ok(()) => Outcome::Done(path, img),
+                Err(e) => Outcome::WriteFailed(path, e),
+            }
+        }
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+/// The message of the innermost error and its sources, joined by ": ".
+fn message(e: &PrepError) -> String {
+    let mut out = e.innermost().to_string();
+    let mut source = std::error::Error::source(e.innermost());
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn describe(img: &PreparedImage) -> String {
+    let src = img.source();
+    let mut what = vec![format!("from {}x{} {}", src.width, src.height, src.format)];
+    let o = img.orientation_applied();
+    if o.exif_value() != 1 {
+        what.push(format!("orientation {}", o.exif_value()));
+    }
+    match img.placement() {
+        Placement::Letterbox {
+            content,
+            background,
+        } if content.w != img.side() || content.h != img.side() => {
+            what.push(format!("letterbox {background}"))
+        }
+        Placement::Crop { region } => {
+            what.push(format!("crop {},{},{}", region.x, region.y, region.w))
+        }
+        _ => {}
+    }
+    if img.icc_converted() {
+        what.push("ICC to sRGB".into());
+    }
+    what.push(format!("scale {:.3}", img.scale()));
+    format!(
+        "{} {}x{}, {} bytes ({})",
+        img.format().name(),
+        img.side(),
+        img.side(),
+        img.bytes().len(),
+        what.join(", ")
+    )
+}
+
+/// Runs `avatar prep`; the exit code says whether every file succeeded.
+pub fn run(args: &PrepArgs) -> Result<ExitCode> {
+    let options = args.options();
+    if args.min_size > args.size {
+        bail!("--min-size {} is above --size {}", args.min_size, args.size);
+    }
+    let found = discover(&args.inputs, &args.out)?;
+    if args.crop.is_some() && found.len() != 1 {
+        bail!("--crop needs exactly one input image, got {}", found.len());
+    }
+    let jobs = plan_outputs(found, &args.out);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")?;
+    let start = Instant::now();
+    let outcomes: Vec<Outcome> =
+        pool.install(|| jobs.par_iter().map(|j| process(j, &options)).collect());
+    let elapsed = start.elapsed().as_secs_f64();
+
+    let (mut ok, mut failed) = (0usize, 0usize);
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for (job, outcome) in jobs.iter().zip(&outcomes) {
+        let name = job.input.display();
+        let line = match outcome {
+            Outcome::Done(path, img) => {
+                ok += 1;
+                format!("{name}: ok: {} -> {}", describe(img), path.display())
+            }
+            Outcome::Failed(e) => {
+                failed += 1;
+                format!("{name}: {}: {}", e.kind(), message(e))
+            }
+            Outcome::WriteFailed(path, e) => {
+                failed += 1;
+                format!("{name}: io: cannot write {}: {e}", path.display())
+            }
+        };
+        let _ = writeln!(err, "{line}");
+    }
+    let rate = if elapsed > 0.0 {
+        (ok + failed) as f64 / elapsed
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        err,
+        "avatar: {ok} ok, {failed} failed, {} files in {elapsed:.2} s ({rate:.1} images/s)",
+        ok + failed
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crop_parses() {
+        assert_eq!(parse_crop("1, 2,300"), Ok(CropBox::new(1, 2, 300)));
+        assert!(parse_crop("1,2").is_err());
+        assert!(parse_crop("-1,2,3").is_err());
+    }
+
+    #[test]
+    fn same_stem_gets_a_suffix() {
+        let found = vec![
+            (PathBuf::from("in/a.jpg"), PathBuf::from("a.jpg")),
+            (PathBuf::from("in/A.png"), PathBuf::from("A.png")),
+            (PathBuf::from("in/b/a.jpg"), PathBuf::from("b/a.jpg")),
+            (PathBuf::from("x/a.gif"), PathBuf::from("a.gif")),
+        ];
+        let jobs = plan_outputs(found, Path::new("out"));
+        let stems: Vec<_> = jobs.iter().map(|j| j.out_stem.clone()).collect();
+        assert_eq!(
+            stems,
+            vec![
+                PathBuf::from("out/a"),
+                PathBuf::from("out/A-2"),
+                PathBuf::from("out/b/a"),
+                PathBuf::from("out/a-3"),
+            ]
+        );
+    }
+}
