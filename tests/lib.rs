@@ -262,8 +262,26 @@ pub fn gif(frames: &[Pixels], delay: u16) -> Vec<u8> {
     out
 }
 
-/// Decodes any output of the library with the `image` crate, an independent decoder.
+/// Decodes any output of the library: JPEG with jpeg-decoder, PNG and GIF with `image`.
 pub fn decode(bytes: &[u8]) -> Pixels {
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let mut dec = jpeg_decoder::Decoder::new(bytes);
+        let px = dec.decode().unwrap();
+        let info = dec.info().unwrap();
+        let rgba = match info.pixel_format {
+            jpeg_decoder::PixelFormat::L8 => px.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+            jpeg_decoder::PixelFormat::RGB24 => px
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+            other => panic!("unexpected JPEG output {other:?}"),
+        };
+        return Pixels {
+            width: u32::from(info.width),
+            height: u32::from(info.height),
+            rgba,
+        };
+    }
     let img = image::load_from_memory(bytes).unwrap().to_rgba8();
     Pixels {
         width: img.width(),

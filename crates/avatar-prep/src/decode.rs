@@ -8,11 +8,6 @@
 use std::io::Cursor;
 use std::num::NonZeroU64;
 
-use zune_core::bytestream::ZCursor;
-use zune_core::colorspace::ColorSpace;
-use zune_core::options::DecoderOptions;
-use zune_jpeg::errors::DecodeErrors;
-
 use crate::error::PrepError;
 use crate::options::{ImageFormat, Limits};
 use crate::orient::Orientation;
@@ -56,7 +51,7 @@ pub(crate) struct Header {
     pub orientation: Orientation,
     /// The embedded ICC profile, if any.
     pub icc: Option<Vec<u8>>,
-    /// A CMYK or YCCK JPEG (converted to RGB with the Adobe formula by the decoder).
+    /// A CMYK or YCCK JPEG (converted to RGB with the naive formula).
     pub cmyk: bool,
 }
 
@@ -74,7 +69,6 @@ pub(crate) struct Pending<'a> {
     bytes: &'a [u8],
     pub header: Header,
     limits: Limits,
-    jpeg_out: ColorSpace,
 }
 
 /// Recognises the format from the first bytes.
@@ -217,41 +211,84 @@ impl Pending<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JPEG (zune-jpeg)
+// JPEG (jpeg-decoder)
+//
+// jpeg-decoder rather than zune-jpeg: zune-jpeg 0.5.15 decodes 4:2:0 files with optimised
+// Huffman tables (what `cjpeg -optimize`, mozjpeg and our own encoder write) to wrong colours
+// without an error; jpeg-decoder is as fast here single-threaded, and it can decode at a
+// reduced DCT scale.
 
-fn jpeg_options(limits: &Limits, strict: bool) -> DecoderOptions {
-    DecoderOptions::default()
-        .set_strict_mode(strict)
-        .set_max_width(limits.max_width as usize)
-        .set_max_height(limits.max_height as usize)
-}
-
-fn jpeg_error(e: DecodeErrors) -> PrepError {
+fn jpeg_error(e: jpeg_decoder::Error) -> PrepError {
+    use jpeg_decoder::{Error, UnsupportedFeature as U};
     let f = ImageFormat::Jpeg;
     match e {
-        DecodeErrors::ExhaustedData => PrepError::truncated(f, "the data ends inside the scan"),
-        DecodeErrors::FormatStatic(m) if m.contains("Premature") || m.contains("No more bytes") => {
-            PrepError::truncated(f, m.to_ascii_lowercase())
+        Error::Unsupported(feature) => PrepError::UnsupportedFormat {
+            detected: match feature {
+                U::Hierarchical => "JPEG (hierarchical coding)",
+                U::ArithmeticEntropyCoding => "JPEG (arithmetic coding)",
+                U::SamplePrecision(_) => "JPEG (12- or 16-bit precision)",
+                U::ComponentCount(_) => "JPEG (2 or more than 4 components)",
+                U::DNL => "JPEG (height defined by DNL)",
+                _ => "JPEG (unusual subsampling or colour transform)",
+            },
+        },
+        Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends inside the header")
         }
-        DecodeErrors::IoErrors(e) => PrepError::truncated(f, format!("{e:?}").to_ascii_lowercase()),
-        DecodeErrors::Format(m) if m.contains("No more bytes") || m.contains("EOF") => {
-            PrepError::truncated(f, m.to_ascii_lowercase())
-        }
+        Error::Io(io) => PrepError::corrupt(f, io.to_string()),
+        Error::Format(m) => PrepError::corrupt(f, m),
         other => PrepError::corrupt(f, other.to_string()),
     }
 }
 
-fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
-    // The header is read without limits on the size so that an oversized image gets our own
-    // typed error with its dimensions; nothing in proportion to the pixels is allocated here.
-    let mut dec = zune_jpeg::JpegDecoder::new_with_options(
-        ZCursor::new(bytes),
-        jpeg_options(&Limits::none(), false),
+/// True when an EOI marker follows the first scan: jpeg-decoder pads a scan that runs out
+/// of data with zeros instead of failing, so this is how a cut-off file is recognised.
+/// Entropy-coded data can hold `FF D9` only as the real EOI (every other `FF` is followed by
+/// `00` or a restart marker); segments before the first SOS are skipped by their lengths, so
+/// an EXIF thumbnail's own EOI does not count.
+fn jpeg_has_eoi_after_scan(b: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    loop {
+        // Markers may be preceded by fill bytes.
+        while b.get(i) == Some(&0xFF) && b.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        match (b.get(i), b.get(i + 1)) {
+            (Some(0xFF), Some(&m)) => {
+                if m == 0xDA {
+                    break;
+                }
+                if (0xD0..=0xD7).contains(&m) || m == 0x01 {
+                    i += 2;
+                    continue;
+                }
+                let Some(len) = b.get(i + 2..i + 4) else {
+                    return false;
+                };
+                i += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+            }
+            _ => return false,
+        }
+    }
+    b[i..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+fn jpeg_decoder_for<'a>(bytes: &'a [u8], limits: &Limits) -> jpeg_decoder::Decoder<&'a [u8]> {
+    let mut dec = jpeg_decoder::Decoder::new(bytes);
+    dec.set_max_decoding_buffer_size(
+        usize::try_from(limits.max_decode_bytes).unwrap_or(usize::MAX),
     );
-    dec.decode_headers().map_err(jpeg_error)?;
+    dec
+}
+
+fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    // Parses the segments up to the first scan; allocates nothing in proportion to the
+    // pixels.
+    let mut dec = jpeg_decoder_for(bytes, &Limits::none());
+    dec.read_info().map_err(jpeg_error)?;
     let info = dec
         .info()
-        .ok_or_else(|| PrepError::internal("JPEG headers decoded without info"))?;
+        .ok_or_else(|| PrepError::internal("JPEG header read without frame info"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     if width == 0 || height == 0 {
         return Err(PrepError::corrupt(
@@ -259,16 +296,20 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
             "zero width or height",
         ));
     }
-    let input = dec.input_colorspace().unwrap_or(ColorSpace::YCbCr);
-    let (jpeg_out, bpp, cmyk) = match input {
-        ColorSpace::Luma => (ColorSpace::Luma, 1, false),
-        ColorSpace::CMYK | ColorSpace::YCCK => (ColorSpace::RGB, 3, true),
-        _ => (ColorSpace::RGB, 3, false),
+    let (bpp, cmyk) = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => (1, false),
+        jpeg_decoder::PixelFormat::RGB24 => (3, false),
+        jpeg_decoder::PixelFormat::CMYK32 => (4, true),
+        _ => {
+            return Err(PrepError::UnsupportedFormat {
+                detected: "JPEG (lossless 16-bit)",
+            })
+        }
     };
     check_dimensions(width, height, bpp, limits)?;
     let orientation = dec
-        .exif()
-        .map_or(Orientation::Normal, |e| Orientation::from_exif_block(e));
+        .exif_data()
+        .map_or(Orientation::Normal, Orientation::from_exif_block);
     let icc = dec.icc_profile();
     Ok(Pending {
         bytes,
@@ -281,30 +322,37 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
             cmyk,
         },
         limits: *limits,
-        jpeg_out,
     })
 }
 
 fn jpeg_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
-    let (width, height) = (p.header.width, p.header.height);
-    let layout = if p.jpeg_out == ColorSpace::Luma {
-        Layout::L8
-    } else {
-        Layout::Rgb8
+    let mut dec = jpeg_decoder_for(p.bytes, &p.limits);
+    let pixels = dec.decode().map_err(jpeg_error)?;
+    if !jpeg_has_eoi_after_scan(p.bytes) {
+        return Err(PrepError::truncated(
+            ImageFormat::Jpeg,
+            "the data ends inside the scan (no end-of-image marker)",
+        ));
+    }
+    let info = dec
+        .info()
+        .ok_or_else(|| PrepError::internal("JPEG decoded without frame info"))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let (layout, pixels) = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => (Layout::L8, pixels),
+        jpeg_decoder::PixelFormat::RGB24 => (Layout::Rgb8, pixels),
+        jpeg_decoder::PixelFormat::CMYK32 => (Layout::Rgb8, cmyk_to_rgb(pixels)),
+        _ => {
+            return Err(PrepError::UnsupportedFormat {
+                detected: "JPEG (lossless 16-bit)",
+            })
+        }
     };
-    let mut pixels = vec![0u8; width as usize * height as usize * layout.bpp()];
-    // Strict mode turns "the data ran out" into an error instead of grey fill. If strict mode
-    // refuses the file for another reason, decode again leniently: many real-world JPEGs have
-    // small violations that every viewer tolerates.
-    let run = |strict: bool, out: &mut [u8]| {
-        let opts = jpeg_options(&p.limits, strict).jpeg_set_out_colorspace(p.jpeg_out);
-        let mut dec = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(p.bytes), opts);
-        dec.decode_into(out).map_err(jpeg_error)
-    };
-    match run(true, &mut pixels) {
-        Ok(()) => {}
-        Err(e @ PrepError::Truncated { .. }) => return Err(e),
-        Err(_) => run(false, &mut pixels)?,
+    if pixels.len() != width as usize * height as usize * layout.bpp() {
+        return Err(PrepError::corrupt(
+            ImageFormat::Jpeg,
+            "decoded size does not match the header",
+        ));
     }
     Ok(Decoded {
         width,
@@ -312,6 +360,24 @@ fn jpeg_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
         layout,
         pixels,
     })
+}
+
+/// CMYK (as jpeg-decoder gives it: ink amounts, Adobe inversion already undone) to RGB with
+/// the naive formula every browser and Pillow use: `R = (255 - C)(255 - K) / 255`.
+/// Converts in place: RGB is written over the first three quarters of the buffer.
+fn cmyk_to_rgb(mut px: Vec<u8>) -> Vec<u8> {
+    let n = px.len() / 4;
+    for i in 0..n {
+        let (c, m, y, k) = (px[4 * i], px[4 * i + 1], px[4 * i + 2], px[4 * i + 3]);
+        let ink = |v: u8| {
+            let t = u32::from(255 - v) * u32::from(255 - k) + 128;
+            ((t + (t >> 8)) >> 8) as u8
+        };
+        let rgb = [ink(c), ink(m), ink(y)];
+        px[3 * i..3 * i + 3].copy_from_slice(&rgb);
+    }
+    px.truncate(n * 3);
+    px
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +454,6 @@ fn png_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepE
             cmyk: false,
         },
         limits: *limits,
-        jpeg_out: ColorSpace::RGB,
     })
 }
 
@@ -454,6 +519,8 @@ fn gif_decoder<'a>(
 ) -> Result<gif::Decoder<Cursor<&'a [u8]>>, PrepError> {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::RGBA);
+    // Browsers skip unknown blocks; so do we.
+    opts.allow_unknown_blocks(true);
     if let Some(n) = NonZeroU64::new(limits.max_decode_bytes) {
         opts.set_memory_limit(gif::MemoryLimit::Bytes(n));
     }
@@ -482,7 +549,6 @@ fn gif_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepE
             cmyk: false,
         },
         limits: *limits,
-        jpeg_out: ColorSpace::RGB,
     })
 }
 

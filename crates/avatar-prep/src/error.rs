@@ -24,7 +24,9 @@ pub enum PrepError {
     #[error("the data does not start with the signature of any image format")]
     NotAnImage,
     /// The bytes are an image, but in a format Slack does not take and we do not convert.
-    #[error("{detected} is not accepted: only JPEG, PNG and GIF are")]
+    #[error(
+        "{detected} is not supported (accepted: 8-bit baseline or progressive JPEG, PNG, GIF)"
+    )]
     UnsupportedFormat {
         /// The format recognised from the signature (`WebP`, `BMP`, `TIFF`, `HEIC`, …).
         detected: &'static str,

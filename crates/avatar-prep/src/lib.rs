@@ -37,6 +37,7 @@
 //! the Independent JPEG Group.
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod color;
 mod decode;

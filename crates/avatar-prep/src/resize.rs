@@ -47,8 +47,12 @@ impl Resampler {
             return Ok(image.pixels.clone());
         }
         let pt = pixel_type(image.layout);
-        let src_view = fir::images::ImageRef::new(image.width, image.height, &image.pixels, pt)
+        let full = fir::images::ImageRef::new(image.width, image.height, &image.pixels, pt)
             .map_err(|e| PrepError::internal(format!("resize source: {e}")))?;
+        // A cropped *view*, not the `crop` option: the filter then sees the region's edges as
+        // the image's edges, so no pixel from outside the crop box bleeds in.
+        let region = fir::images::CroppedImage::new(&full, src.x, src.y, src.w, src.h)
+            .map_err(|e| PrepError::internal(format!("resize region: {e}")))?;
         let mut dst = fir::images::Image::from_vec_u8(
             width,
             height,
@@ -58,15 +62,9 @@ impl Resampler {
         .map_err(|e| PrepError::internal(format!("resize destination: {e}")))?;
         let options = fir::ResizeOptions::new()
             .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
-            .crop(
-                f64::from(src.x),
-                f64::from(src.y),
-                f64::from(src.w),
-                f64::from(src.h),
-            )
             .use_alpha(image.layout.has_alpha());
         self.inner
-            .resize(&src_view, &mut dst, &options)
+            .resize(&region, &mut dst, &options)
             .map_err(|e| PrepError::internal(format!("resize: {e}")))?;
         Ok(dst.into_vec())
     }
@@ -78,7 +76,8 @@ mod tests {
 
     #[test]
     fn crop_then_scale_keeps_the_region() {
-        // Left half red, right half blue; crop the right half and halve it: all blue.
+        // Left half red, right half blue; crop the right half and halve it: all blue, with
+        // no red bleeding in across the crop edge.
         let (w, h) = (64u32, 32u32);
         let mut pixels = Vec::new();
         for _ in 0..h {

@@ -1,0 +1,298 @@
+//! Limits fire from the header, before pixel memory is taken; bad input gives typed errors.
+
+use avatar_prep::{prepare, prepare_file, ErrorKind, Limits, PrepError, PrepOptions};
+use avatar_tests::{gif, jpeg, photo, png_rgba, JpegFixture, Pixels, BLUE};
+
+use crate::alloc::largest_allocation_during;
+
+/// A PNG that is only a header: IHDR claiming `w` x `h` RGBA, then IEND.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(ty);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A real small JPEG whose SOF0 is patched to claim `w` x `h`.
+fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+    let mut bytes = jpeg(&photo(16, 16, 1), &JpegFixture::default());
+    let sof = bytes
+        .windows(2)
+        .position(|m| m == [0xFF, 0xC0])
+        .expect("baseline SOF0");
+    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+    bytes
+}
+
+/// A GIF header whose logical screen claims `w` x `h`, followed by a tiny 1x1 frame.
+fn gif_claiming(w: u16, h: u16) -> Vec<u8> {
+    let mut bytes = gif(&[Pixels::from_fn(1, 1, |_, _| BLUE)], 0);
+    bytes[6..8].copy_from_slice(&w.to_le_bytes());
+    bytes[8..10].copy_from_slice(&h.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn header_bombs_are_refused_without_allocating() {
+    let opts = PrepOptions::default();
+    let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
+        (
+            "png 100000x100000",
+            png_header_only(100_000, 100_000),
+            ErrorKind::DimensionsTooLarge,
+        ),
+        (
+            "png 30000x30000",
+            png_header_only(30_000, 30_000),
+            ErrorKind::TooManyPixels,
+        ),
+        (
+            "jpeg 30000x30000",
+            jpeg_claiming(30_000, 30_000),
+            ErrorKind::TooManyPixels,
+        ),
+        (
+            "jpeg 65535x65535",
+            jpeg_claiming(65_535, 65_535),
+            ErrorKind::DimensionsTooLarge,
+        ),
+        (
+            "gif 20000x20000",
+            gif_claiming(20_000, 20_000),
+            ErrorKind::TooManyPixels,
+        ),
+    ];
+    for (what, bytes, kind) in cases {
+        assert!(
+            bytes.len() < 1200,
+            "{what}: the bomb itself is small ({} bytes)",
+            bytes.len()
+        );
+        let (result, largest) = largest_allocation_during(|| prepare(&bytes, &opts));
+        let err = result.expect_err(what);
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        // Refused from the header: nothing remotely the size of the claimed pixels.
+        assert!(
+            largest < 1 << 20,
+            "{what}: allocated {largest} bytes at once"
+        );
+    }
+}
+
+#[test]
+fn each_limit_has_its_own_error() {
+    let small_png = png_rgba(&photo(200, 10, 1), None);
+    // Input bytes.
+    let err = prepare(
+        &small_png,
+        &PrepOptions::default().limits(Limits::DEFAULT.max_input_bytes(100)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, PrepError::InputTooLarge { limit: 100, bytes } if bytes == small_png.len() as u64),
+        "{err:?}"
+    );
+    // Width / height.
+    let err = prepare(
+        &small_png,
+        &PrepOptions::default().limits(Limits::DEFAULT.max_dimensions(100, 100)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PrepError::DimensionsTooLarge {
+                width: 200,
+                height: 10,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Pixel count.
+    let err = prepare(
+        &small_png,
+        &PrepOptions::default().limits(Limits::DEFAULT.max_pixels(1999)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PrepError::TooManyPixels {
+                width: 200,
+                height: 10,
+                limit: 1999
+            }
+        ),
+        "{err:?}"
+    );
+    // Decoder memory: a 20x20 RGB JPEG needs 1200 bytes.
+    let small_jpeg = jpeg(&photo(20, 20, 1), &JpegFixture::default());
+    let opts = PrepOptions::default().limits(Limits::DEFAULT.max_decode_bytes(1000));
+    let err = prepare(&small_jpeg, &opts).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PrepError::DecoderMemory {
+                needed: 1200,
+                limit: 1000
+            }
+        ),
+        "{err:?}"
+    );
+    // Each of these passes just under its limit.
+    let ok = Limits::DEFAULT
+        .max_input_bytes(small_png.len() as u64)
+        .max_dimensions(200, 10)
+        .max_pixels(2000);
+    prepare(&small_png, &PrepOptions::default().limits(ok)).unwrap();
+    prepare(
+        &small_jpeg,
+        &PrepOptions::default().limits(Limits::DEFAULT.max_decode_bytes(1200)),
+    )
+    .unwrap();
+}
+
+#[test]
+fn file_size_limit_is_checked_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.png");
+    std::fs::write(&path, png_rgba(&photo(100, 100, 1), None)).unwrap();
+    let opts = PrepOptions::default().limits(Limits::DEFAULT.max_input_bytes(64));
+    let (result, largest) = largest_allocation_during(|| prepare_file(&path, &opts));
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InputTooLarge);
+    assert_eq!(err.path(), Some(path.as_path()));
+    assert!(largest < 4096, "read the file anyway: {largest} bytes");
+}
+
+#[test]
+fn non_images_get_named_errors() {
+    let opts = PrepOptions::default();
+    let kind = |b: &[u8]| prepare(b, &opts).unwrap_err().kind();
+    assert_eq!(kind(b""), ErrorKind::Empty);
+    assert_eq!(kind(b"\xff"), ErrorKind::NotAnImage);
+    assert_eq!(
+        kind(b"Dear user, this is a text file.\n"),
+        ErrorKind::NotAnImage
+    );
+    let random: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert_eq!(kind(&random), ErrorKind::NotAnImage);
+    for (bytes, name) in [
+        (&b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0"[..], "WebP"),
+        (b"II*\0\x08\0\0\0\x10\0", "TIFF"),
+        (b"\0\0\0\x20ftypheic\0\0\0\0mif1heic", "HEIC"),
+        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1", "AVIF"),
+        (
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\"/>",
+            "SVG",
+        ),
+    ] {
+        match prepare(bytes, &opts) {
+            Err(PrepError::UnsupportedFormat { detected }) => assert_eq!(detected, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let err = prepare_file("/no/such/avatar.jpg", &opts).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert_eq!(
+        err.path(),
+        Some(std::path::Path::new("/no/such/avatar.jpg"))
+    );
+}
+
+#[test]
+fn truncated_files_are_truncated_errors() {
+    let opts = PrepOptions::default();
+    let jpg = jpeg(&photo(400, 300, 2), &JpegFixture::default());
+    let png = png_rgba(&photo(400, 300, 2), None);
+    for (what, bytes) in [("jpeg", &jpg), ("png", &png)] {
+        let cut = &bytes[..bytes.len() * 6 / 10];
+        let err = prepare(cut, &opts).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Truncated, "{what}: {err}");
+        assert!(
+            err.to_string().contains(&what.to_uppercase()),
+            "{what}: {err}"
+        );
+    }
+}
+
+#[test]
+fn every_prefix_and_header_bit_flip_fails_cleanly() {
+    // No prefix of a valid file may panic; each gives a typed error (or, rarely, an image).
+    let opts = PrepOptions::default();
+    let files = [
+        (
+            "jpeg",
+            jpeg(
+                &photo(24, 16, 3),
+                &JpegFixture {
+                    orientation: Some(6),
+                    ..Default::default()
+                },
+            ),
+        ),
+        ("png", png_rgba(&photo(24, 16, 3), Some(6))),
+        ("gif", gif(&[photo(24, 16, 3), photo(24, 16, 4)], 5)),
+    ];
+    let allowed = [
+        ErrorKind::Truncated,
+        ErrorKind::Corrupt,
+        ErrorKind::Empty,
+        ErrorKind::NotAnImage,
+    ];
+    for (what, bytes) in &files {
+        for n in 0..bytes.len() {
+            if let Err(e) = prepare(&bytes[..n], &opts) {
+                assert!(allowed.contains(&e.kind()), "{what} cut at {n}: {e:?}");
+            }
+        }
+        // Flip each bit of the first 64 bytes.
+        for i in 0..bytes.len().min(64) {
+            for bit in 0..8 {
+                let mut b = bytes.clone();
+                b[i] ^= 1 << bit;
+                // Any outcome but a panic is fine; an Ok must be a valid square image.
+                if let Ok(img) = prepare(&b, &opts) {
+                    let dec = avatar_tests::decode(img.bytes());
+                    assert_eq!(dec.width, dec.height, "{what} byte {i} bit {bit}");
+                }
+            }
+        }
+    }
+}
