@@ -7,6 +7,11 @@
 
 use avatar_prep::Orientation;
 
+/// The README's code blocks, run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// An RGBA image in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pixels {

@@ -1,4 +1,6 @@
 //! Writes the self-made sample images in `samples/` (run from the workspace root):
+
+#![allow(clippy::unwrap_used)]
 //! `cargo run -p avatar-tests --example make_samples`. Deterministic: re-running gives the
 //! same files.
 

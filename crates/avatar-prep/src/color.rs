@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn compose_places_content_on_background() {
-        let content = [1, 2, 3, 255].repeat(2 * 1);
+        let content = [1, 2, 3, 255].repeat(2);
         let c = compose(4, Rgba::new(9, 9, 9, 255), &content, Rect::new(1, 2, 2, 1));
         let px = |x: usize, y: usize| &c[(y * 4 + x) * 4..(y * 4 + x) * 4 + 4];
         assert_eq!(px(0, 0), [9, 9, 9, 255]);

@@ -245,7 +245,7 @@ fn jpeg_error(e: jpeg_decoder::Error) -> PrepError {
 /// of data with zeros instead of failing, so this is how a cut-off file is recognised.
 /// Entropy-coded data can hold `FF D9` only as the real EOI (every other `FF` is followed by
 /// `00` or a restart marker); segments before the first SOS are skipped by their lengths, so
-/// an EXIF thumbnail's own EOI does not count.
+/// an EXIF thumbnail's own EOI does not count. Junk bytes between segments are skipped.
 fn jpeg_has_eoi_after_scan(b: &[u8]) -> bool {
     let mut i = 2; // after SOI
     loop {
@@ -267,6 +267,8 @@ fn jpeg_has_eoi_after_scan(b: &[u8]) -> bool {
                 };
                 i += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
             }
+            // Junk between segments: skip to the next 0xFF, as libjpeg does.
+            (Some(_), Some(_)) => i += 1,
             _ => return false,
         }
     }
@@ -628,5 +630,20 @@ mod tests {
             kind(b"BMW is a car maker, not a bitmap").kind(),
             ErrorKind::NotAnImage
         );
+    }
+
+    #[test]
+    fn eoi_is_looked_for_after_the_first_scan_only() {
+        // SOI, APP1 holding a thumbnail's SOS and EOI, junk, SOS, scan data.
+        let mut b = vec![
+            0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08, 0xFF, 0xDA, 0xFF, 0xD9, 0x00, 0x00,
+        ];
+        b.extend_from_slice(b"junk");
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34]);
+        assert!(!jpeg_has_eoi_after_scan(&b), "cut before EOI");
+        b.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(jpeg_has_eoi_after_scan(&b));
+        b.extend_from_slice(b"trailing data some phones append");
+        assert!(jpeg_has_eoi_after_scan(&b));
     }
 }

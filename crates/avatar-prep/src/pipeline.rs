@@ -343,3 +343,33 @@ impl Preparer {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_panicking_decoder_becomes_a_corrupt_error() {
+        let err = no_panic::<()>(ImageFormat::Gif, || panic!("index out of bounds")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Corrupt);
+        assert!(err.to_string().contains("GIF"), "{err}");
+        assert!(err.to_string().contains("index out of bounds"), "{err}");
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let bytes = [0xFF, 0xD8, 0xFF, 0xE0];
+        for o in [
+            PrepOptions::default().min_side(0),
+            PrepOptions::default().min_side(600).max_side(500),
+            PrepOptions::default().jpeg_quality(0),
+            PrepOptions::default().max_side(20_000),
+        ] {
+            assert_eq!(
+                prepare(&bytes, &o).unwrap_err().kind(),
+                ErrorKind::InvalidOptions
+            );
+        }
+    }
+}
