@@ -7,6 +7,8 @@
 
 use avatar_prep::Orientation;
 
+pub mod slack;
+
 /// The README's code blocks, run as doctests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -302,4 +304,16 @@ pub fn color_distance(a: [u8; 4], b: [u8; 4]) -> u8 {
         .map(|(x, y)| x.abs_diff(*y))
         .max()
         .unwrap_or(0)
+}
+
+/// The size of a JPEG, PNG or GIF that decodes completely, or `None`.
+pub fn try_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        let mut dec = jpeg_decoder::Decoder::new(bytes);
+        dec.decode().ok()?;
+        let info = dec.info()?;
+        return Some((u32::from(info.width), u32::from(info.height)));
+    }
+    let img = image::load_from_memory(bytes).ok()?;
+    Some((img.width(), img.height()))
 }

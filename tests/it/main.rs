@@ -1,6 +1,9 @@
 //! The one integration-test binary of the workspace (see `tests/README.md`).
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure is the test failing.
+
 mod alloc;
 mod corpus;
 mod limits;
 mod still;
+mod upload;
