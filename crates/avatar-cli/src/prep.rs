@@ -43,6 +43,16 @@ pub struct PrepArgs {
     /// its format.
     #[arg(short, long)]
     out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(short, long)]
+    jobs: Option<usize>,
+    #[command(flatten)]
+    flags: PrepFlags,
+}
+
+/// How to prepare an image: shared by `avatar prep` and `avatar upload`.
+#[derive(Debug, Args)]
+pub struct PrepFlags {
     /// Largest output side in pixels.
     #[arg(long, default_value_t = 1024)]
     size: u32,
@@ -57,7 +67,7 @@ pub struct PrepArgs {
     fit: FitArg,
     /// Crop box X,Y,SIDE in upright pixels (Slack's crop_x, crop_y, crop_w); one input only.
     #[arg(long, value_parser = parse_crop)]
-    crop: Option<CropBox>,
+    pub(crate) crop: Option<CropBox>,
     /// Letterbox colour: #rrggbb, #rrggbbaa, white, black, transparent… Default:
     /// transparent for PNG output, white for JPEG.
     #[arg(long)]
@@ -71,9 +81,6 @@ pub struct PrepArgs {
     /// Do not apply the EXIF orientation.
     #[arg(long)]
     no_orient: bool,
-    /// Worker threads (default: all cores).
-    #[arg(short, long)]
-    jobs: Option<usize>,
 }
 
 fn parse_crop(s: &str) -> Result<CropBox, String> {
@@ -88,8 +95,12 @@ fn parse_crop(s: &str) -> Result<CropBox, String> {
     Ok(CropBox::new(num(x)?, num(y)?, num(side)?))
 }
 
-impl PrepArgs {
-    fn options(&self) -> PrepOptions {
+impl PrepFlags {
+    /// The library options these flags stand for.
+    pub fn options(&self) -> Result<PrepOptions> {
+        if self.min_size > self.size {
+            bail!("--min-size {} is above --size {}", self.min_size, self.size);
+        }
         let fit = match (self.crop, self.fit) {
             (Some(c), _) => Fit::Crop(c),
             (None, FitArg::Cover) => Fit::CenterCrop,
@@ -102,7 +113,7 @@ impl PrepArgs {
             FormatArg::Jpeg => OutputFormat::Jpeg,
             FormatArg::Png => OutputFormat::Png,
         };
-        PrepOptions::default()
+        Ok(PrepOptions::default()
             .fit(fit)
             .max_side(self.size)
             .min_side(self.min_size)
@@ -113,7 +124,7 @@ impl PrepArgs {
             })
             .format(format)
             .jpeg_quality(self.quality)
-            .apply_orientation(!self.no_orient)
+            .apply_orientation(!self.no_orient))
     }
 }
 
@@ -203,7 +214,7 @@ fn plan_outputs(found: Vec<(PathBuf, PathBuf)>, out: &Path) -> Vec<Job> {
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -244,7 +255,7 @@ fn process(job: &Job, options: &PrepOptions) -> Outcome {
 }
 
 /// The message of the innermost error and its sources, joined by ": ".
-fn message(e: &PrepError) -> String {
+pub fn message(e: &PrepError) -> String {
     let mut out = e.innermost().to_string();
     let mut source = std::error::Error::source(e.innermost());
     while let Some(s) = source {
@@ -255,7 +266,8 @@ fn message(e: &PrepError) -> String {
     out
 }
 
-fn describe(img: &PreparedImage) -> String {
+/// A one-line account of what was done to an image.
+pub fn describe(img: &PreparedImage) -> String {
     let src = img.source();
     let mut what = vec![format!("from {}x{} {}", src.width, src.height, src.format)];
     let o = img.orientation_applied();
@@ -290,12 +302,9 @@ fn describe(img: &PreparedImage) -> String {
 
 /// Runs `avatar prep`; the exit code says whether every file succeeded.
 pub fn run(args: &PrepArgs) -> Result<ExitCode> {
-    let options = args.options();
-    if args.min_size > args.size {
-        bail!("--min-size {} is above --size {}", args.min_size, args.size);
-    }
+    let options = args.flags.options()?;
     let found = discover(&args.inputs, &args.out)?;
-    if args.crop.is_some() && found.len() != 1 {
+    if args.flags.crop.is_some() && found.len() != 1 {
         bail!("--crop needs exactly one input image, got {}", found.len());
     }
     let jobs = plan_outputs(found, &args.out);

@@ -156,7 +156,32 @@ pub struct RetryEvent<'a> {
 
 type RetryHook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
 
-/// Spaces requests out to at most N per minute, shared by all clones of a client.
+/// A request budget: at most N requests per minute, shared by every client built with it
+/// (Slack's limits are per app and workspace, not per token, so a batch that uploads for
+/// many users shares one `Pacing`). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Pacing(Arc<Pacer>);
+
+impl Pacing {
+    /// At most `n` requests per minute, evenly spaced. `n` must be at least 1.
+    pub fn per_minute(n: u32) -> Result<Pacing, UploadError> {
+        if n == 0 {
+            return Err(UploadError::InvalidRequest {
+                detail: "requests per minute must be at least 1".into(),
+            });
+        }
+        Ok(Pacing(Arc::new(Pacer {
+            interval: Duration::from_secs(60) / n,
+            next: Mutex::new(None),
+        })))
+    }
+
+    /// Time between two requests.
+    pub fn interval(&self) -> Duration {
+        self.0.interval
+    }
+}
+
 #[derive(Debug)]
 struct Pacer {
     interval: Duration,
@@ -184,7 +209,7 @@ struct Inner {
     token: Token,
     base_url: String,
     retry: RetryPolicy,
-    pacer: Option<Pacer>,
+    pacer: Option<Pacing>,
     on_retry: Option<RetryHook>,
 }
 
@@ -210,7 +235,7 @@ impl std::fmt::Debug for SlackClient {
             .field("base_url", &self.inner.base_url)
             .field("token", &self.inner.token)
             .field("retry", &self.inner.retry)
-            .field("pacing", &self.inner.pacer.as_ref().map(|p| p.interval))
+            .field("pacing", &self.inner.pacer.as_ref().map(Pacing::interval))
             .finish()
     }
 }
@@ -222,7 +247,7 @@ pub struct SlackClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
-    per_minute: Option<u32>,
+    pacing: Result<Option<Pacing>, UploadError>,
     on_retry: Option<RetryHook>,
     http: Option<reqwest::Client>,
 }
@@ -247,7 +272,7 @@ impl SlackClient {
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
-            per_minute: Some(20),
+            pacing: Pacing::per_minute(20).map(Some),
             on_retry: None,
             http: None,
         }
@@ -292,7 +317,7 @@ impl SlackClient {
         let mut attempt: u32 = 0;
         loop {
             if let Some(p) = &inner.pacer {
-                p.wait_turn().await;
+                p.0.wait_turn().await;
             }
             attempt += 1;
             let err = match self.once(method, body.as_ref()).await {
@@ -404,7 +429,14 @@ impl SlackClientBuilder {
     /// At most `n` requests per minute from this client and its clones (`None`: no pacing).
     /// Default 20, Slack's Tier 2 rate for `users.setPhoto`.
     pub fn requests_per_minute(mut self, n: Option<u32>) -> SlackClientBuilder {
-        self.per_minute = n;
+        self.pacing = n.map(Pacing::per_minute).transpose();
+        self
+    }
+
+    /// Shares a request budget with other clients (e.g. one client per user token in a
+    /// batch, all under the same app's Tier 2 limit).
+    pub fn pacing(mut self, pacing: Pacing) -> SlackClientBuilder {
+        self.pacing = Ok(Some(pacing));
         self
     }
 
@@ -432,18 +464,7 @@ impl SlackClientBuilder {
                 detail: "the base URL must start with https:// or http://".into(),
             });
         }
-        let pacer = match self.per_minute {
-            Some(0) => {
-                return Err(UploadError::InvalidRequest {
-                    detail: "requests per minute must be at least 1".into(),
-                })
-            }
-            Some(n) => Some(Pacer {
-                interval: Duration::from_secs(60) / n,
-                next: Mutex::new(None),
-            }),
-            None => None,
-        };
+        let pacer = self.pacing?;
         let http = match self.http {
             Some(c) => c,
             None => reqwest::Client::builder()

@@ -44,7 +44,7 @@ mod photo;
 mod response;
 
 pub use client::{
-    RetryEvent, RetryPolicy, SlackClient, SlackClientBuilder, Token, GOV_SLACK_API_URL,
+    Pacing, RetryEvent, RetryPolicy, SlackClient, SlackClientBuilder, Token, GOV_SLACK_API_URL,
     SLACK_API_URL,
 };
 pub use error::{SlackErrorCode, TransportKind, UploadError};
