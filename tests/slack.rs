@@ -84,13 +84,27 @@ struct State {
     uploads: HashMap<String, Vec<Vec<u8>>>,
     /// Delay before every answer.
     latency: Duration,
+    /// Hold `users.setPhoto` requests once this many uploads were accepted.
+    hold_after: Option<usize>,
+    /// Requests waiting at the hold.
+    held: usize,
 }
 
 /// The emulator. Dropping it stops the server.
 pub struct SlackEmulator {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    gate: Arc<tokio::sync::watch::Sender<Gate>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What held requests do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Wait.
+    Closed,
+    /// Drop the connection without processing the request (as if it never fully arrived).
+    Discard,
 }
 
 impl Drop for SlackEmulator {
@@ -107,19 +121,25 @@ impl SlackEmulator {
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
-        let st = state.clone();
+        let gate = Arc::new(tokio::sync::watch::channel(Gate::Closed).0);
+        let (st, gt) = (state.clone(), gate.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let st = st.clone();
+                let (st, gt) = (st.clone(), gt.subscribe());
                 tokio::spawn(async move {
-                    let _ = serve(stream, st).await;
+                    let _ = serve(stream, st, gt).await;
                 });
             }
         });
-        SlackEmulator { addr, state, task }
+        SlackEmulator {
+            addr,
+            state,
+            gate,
+            task,
+        }
     }
 
     /// The base URL to give the client (`http://127.0.0.1:PORT/api/`).
@@ -135,6 +155,25 @@ impl SlackEmulator {
     /// Delays every answer by `d` (a slow Slack).
     pub fn set_latency(&self, d: Duration) {
         self.lock().latency = d;
+    }
+
+    /// Holds every `users.setPhoto` request that arrives once `n` uploads were accepted: it
+    /// waits, unprocessed, until [`SlackEmulator::discard_held`].
+    pub fn hold_uploads_after(&self, n: usize) {
+        self.gate.send_replace(Gate::Closed);
+        self.lock().hold_after = Some(n);
+    }
+
+    /// Requests waiting at the hold.
+    pub fn held(&self) -> usize {
+        self.lock().held
+    }
+
+    /// Ends the hold: held requests are dropped unprocessed (the client sees a broken
+    /// connection), later ones are served normally.
+    pub fn discard_held(&self) {
+        self.lock().hold_after = None;
+        self.gate.send_replace(Gate::Discard);
     }
 
     /// Every request so far, in arrival order.
@@ -165,7 +204,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    mut gate: tokio::sync::watch::Receiver<Gate>,
+) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::new();
     loop {
         // Read one request: headers, then Content-Length bytes of body.
@@ -226,6 +269,21 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
+        }
+        let hold = {
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            let accepted: usize = st.uploads.values().map(Vec::len).sum();
+            let hold = req.target.ends_with("users.setPhoto")
+                && st.hold_after.is_some_and(|n| accepted >= n);
+            if hold {
+                st.held += 1;
+            }
+            hold
+        };
+        if hold {
+            let _ = gate.wait_for(|g| *g == Gate::Discard).await;
+            state.lock().unwrap_or_else(|p| p.into_inner()).held -= 1;
+            return Ok(());
         }
         let (status, extra, body) = match scripted {
             Some(Reply::Drop) => return Ok(()),

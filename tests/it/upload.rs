@@ -409,11 +409,10 @@ async fn pacing_spaces_requests_across_clones() {
     let mut times: Vec<Instant> = emu.requests().iter().map(|r| r.at).collect();
     times.sort();
     assert_eq!(times.len(), 3);
+    // Sends are 100 ms apart; arrivals may jitter a little on a loaded machine.
     for pair in times.windows(2) {
-        assert!(
-            pair[1].duration_since(pair[0]) >= Duration::from_millis(90),
-            "{:?}",
-            pair[1].duration_since(pair[0])
-        );
+        let gap = pair[1].duration_since(pair[0]);
+        assert!(gap >= Duration::from_millis(60), "{gap:?}");
     }
+    assert!(times[2].duration_since(times[0]) >= Duration::from_millis(180));
 }

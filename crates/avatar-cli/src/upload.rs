@@ -20,8 +20,8 @@ pub struct SlackArgs {
     /// Environment variable that holds the user token (xoxp-…). The token is never printed.
     #[arg(long, default_value = "SLACK_TOKEN")]
     token_env: String,
-    /// Slack Web API base URL (GovSlack: https://slack-gov.com/api/). Default: $SLACK_API_URL,
-    /// else https://slack.com/api/.
+    /// Slack Web API base URL (GovSlack: `https://slack-gov.com/api/`). Default: $SLACK_API_URL,
+    /// else `https://slack.com/api/`.
     #[arg(long)]
     base_url: Option<String>,
     /// Most requests per minute (Slack's Tier 2 allows about 20).

@@ -161,7 +161,6 @@ fn journal_ok_lines(path: &Path) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn manifest_batch_survives_a_kill_and_uploads_each_row_once() {
     let emu = SlackEmulator::start().await;
-    emu.set_latency(Duration::from_millis(250));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let mut csv = String::from("image,token\n");
