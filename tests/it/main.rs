@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failure is the test failing.
 
 mod alloc;
+mod animation;
 mod corpus;
 mod limits;
 mod still;

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use avatar_prep::{
-    CropBox, Fit, OutputFormat, Placement, PrepError, PrepOptions, PreparedImage, Rgba, SmallInput,
+    CropBox, Fit, FramePolicy, OutputFormat, Placement, PrepError, PrepOptions, PreparedImage,
+    Rgba, SmallInput,
 };
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
@@ -22,10 +23,21 @@ pub enum FitArg {
     Cover,
 }
 
+/// What to do with a GIF above --max-frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FramesArg {
+    /// Fail with too_many_frames.
+    Reject,
+    /// Keep evenly spaced frames; the total duration is unchanged.
+    Decimate,
+    /// Keep the first frame only (a still image).
+    First,
+}
+
 /// The output encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
-    /// JPEG stays JPEG, PNG stays PNG, a still GIF becomes PNG.
+    /// JPEG stays JPEG, PNG stays PNG, an animated GIF stays GIF, a still GIF becomes PNG.
     Auto,
     /// Always JPEG.
     Jpeg,
@@ -81,6 +93,12 @@ pub struct PrepFlags {
     /// Do not apply the EXIF orientation.
     #[arg(long)]
     no_orient: bool,
+    /// Most frames an animated GIF keeps.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    max_frames: u32,
+    /// What to do with a GIF above --max-frames.
+    #[arg(long, value_enum, default_value_t = FramesArg::Reject)]
+    frames: FramesArg,
 }
 
 fn parse_crop(s: &str) -> Result<CropBox, String> {
@@ -124,7 +142,13 @@ impl PrepFlags {
             })
             .format(format)
             .jpeg_quality(self.quality)
-            .apply_orientation(!self.no_orient))
+            .apply_orientation(!self.no_orient)
+            .max_frames(self.max_frames)
+            .frame_policy(match self.frames {
+                FramesArg::Reject => FramePolicy::Reject,
+                FramesArg::Decimate => FramePolicy::Decimate,
+                FramesArg::First => FramePolicy::FirstFrame,
+            }))
     }
 }
 

@@ -242,3 +242,52 @@ fn usage_errors_exit_two() {
     assert_eq!(avatar(&["prep", "/no/such/dir", "--out", o]).0, 2);
     assert_eq!(avatar(&["frobnicate"]).0, 2);
 }
+
+#[test]
+fn animated_gif_stays_animated_and_frame_flags_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let frames: Vec<_> = (0..6)
+        .map(|i| {
+            avatar_tests::Pixels::from_fn(120, 80, move |x, _| {
+                if x / 20 == i {
+                    [255, 0, 0, 255]
+                } else {
+                    [0, 0, 255, 255]
+                }
+            })
+        })
+        .collect();
+    let src = tmp.path().join("wave.gif");
+    std::fs::write(&src, avatar_tests::gif(&frames, 10)).unwrap();
+    let out = tmp.path().join("out");
+    let (s, o) = (src.to_str().unwrap(), out.to_str().unwrap());
+
+    let (code, stderr) = avatar(&["prep", s, "--out", o]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("GIF 512x512"), "{stderr}");
+    let bytes = std::fs::read(out.join("wave.gif")).unwrap();
+    let dec = gif::DecodeOptions::new()
+        .read_info(std::io::Cursor::new(&bytes[..]))
+        .unwrap();
+    assert_eq!((dec.width(), dec.height()), (512, 512));
+
+    let (code, stderr) = avatar(&["prep", s, "--out", o, "--max-frames", "4"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("wave.gif: too_many_frames: 6 frames, the limit is 4"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = avatar(&[
+        "prep",
+        s,
+        "--out",
+        o,
+        "--max-frames",
+        "4",
+        "--frames",
+        "first",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("wave.png").exists(), "{stderr}");
+}

@@ -499,7 +499,7 @@ fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
 // ---------------------------------------------------------------------------------------------
 // GIF (gif): the first frame, composited on the logical screen.
 
-fn gif_error(e: gif::DecodingError) -> PrepError {
+pub(crate) fn gif_error(e: gif::DecodingError) -> PrepError {
     let f = ImageFormat::Gif;
     match e {
         gif::DecodingError::UnexpectedEof => {

@@ -71,13 +71,28 @@ pub enum PrepError {
         /// The limit in force.
         limit: u64,
     },
-    /// An animation has more frames than allowed.
+    /// An animation has more frames than [`PrepOptions::max_frames`](crate::PrepOptions::max_frames)
+    /// (with [`FramePolicy::Reject`](crate::FramePolicy::Reject)), or more frame × screen pixels
+    /// than [`Limits::max_animation_pixels`](crate::Limits::max_animation_pixels).
     #[error("{frames} frames, the limit is {max}")]
     TooManyFrames {
         /// Frames in the input.
         frames: u64,
         /// Largest frame count allowed.
         max: u64,
+    },
+    /// An animation's frames × logical-screen pixels exceed
+    /// [`Limits::max_animation_pixels`](crate::Limits::max_animation_pixels).
+    #[error("{frames} frames of {width}x{height} is {} pixels to composite, the limit is {limit}", u64::from(*width) * u64::from(*height) * *frames)]
+    AnimationTooLarge {
+        /// Frames to composite.
+        frames: u64,
+        /// Logical screen width.
+        width: u32,
+        /// Logical screen height.
+        height: u32,
+        /// The limit in force.
+        limit: u64,
     },
     /// The data ends before the image does.
     #[error("{format} data ends early: {detail}")]
@@ -166,6 +181,8 @@ pub enum ErrorKind {
     DecoderMemory,
     /// [`PrepError::TooManyFrames`]: `too_many_frames`.
     TooManyFrames,
+    /// [`PrepError::AnimationTooLarge`]: `animation_too_large`.
+    AnimationTooLarge,
     /// [`PrepError::Truncated`]: `truncated`.
     Truncated,
     /// [`PrepError::Corrupt`]: `corrupt`.
@@ -196,6 +213,7 @@ impl ErrorKind {
             ErrorKind::TooManyPixels => "too_many_pixels",
             ErrorKind::DecoderMemory => "decoder_memory",
             ErrorKind::TooManyFrames => "too_many_frames",
+            ErrorKind::AnimationTooLarge => "animation_too_large",
             ErrorKind::Truncated => "truncated",
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::InvalidCrop => "invalid_crop",
@@ -226,6 +244,7 @@ impl PrepError {
             PrepError::TooManyPixels { .. } => ErrorKind::TooManyPixels,
             PrepError::DecoderMemory { .. } => ErrorKind::DecoderMemory,
             PrepError::TooManyFrames { .. } => ErrorKind::TooManyFrames,
+            PrepError::AnimationTooLarge { .. } => ErrorKind::AnimationTooLarge,
             PrepError::Truncated { .. } => ErrorKind::Truncated,
             PrepError::Corrupt { .. } => ErrorKind::Corrupt,
             PrepError::InvalidCrop { .. } => ErrorKind::InvalidCrop,

@@ -44,6 +44,7 @@ mod decode;
 mod encode;
 mod error;
 mod geometry;
+mod gif;
 mod options;
 mod orient;
 mod pipeline;
@@ -52,7 +53,8 @@ mod resize;
 pub use error::{ErrorKind, PrepError};
 pub use geometry::Rect;
 pub use options::{
-    CropBox, Fit, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions, Rgba, SmallInput,
+    CropBox, Fit, FramePolicy, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions,
+    Rgba, SmallInput,
 };
 pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Placement, PreparedImage, Preparer, SourceInfo};

@@ -152,12 +152,26 @@ pub enum SmallInput {
     Reject,
 }
 
+/// What to do with an animated GIF that has more frames than [`PrepOptions::max_frames`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FramePolicy {
+    /// Fail with [`PrepError::TooManyFrames`](crate::PrepError::TooManyFrames) (the default).
+    #[default]
+    Reject,
+    /// Keep `max_frames` evenly spaced frames; each kept frame also lasts as long as the
+    /// dropped frames after it, so the total duration is unchanged.
+    Decimate,
+    /// Keep only the first frame: a still image.
+    FirstFrame,
+}
+
 /// The encoding of the prepared image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum OutputFormat {
-    /// Keep the input's format where Slack accepts it: JPEG stays JPEG, PNG stays PNG, a
-    /// still GIF becomes PNG (the default).
+    /// Keep the input's format where Slack accepts it: JPEG stays JPEG, PNG stays PNG, an
+    /// animated GIF stays an animated GIF, a still GIF becomes PNG (the default).
     #[default]
     Auto,
     /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (grey
@@ -235,6 +249,11 @@ pub struct Limits {
     /// Largest buffer the decoder may allocate for the pixels, in bytes. Default 512 MiB,
     /// enough for a 90 MP RGB or a 128 MP grey image at full resolution.
     pub max_decode_bytes: u64,
+    /// Largest animation work: frames × logical-screen pixels, checked from a scan of the
+    /// GIF's frame headers before any frame is decompressed. Default 1 000 000 000 (e.g. 100
+    /// frames of 3162×3162, or 1 000 frames of 1000×1000): every frame is composited at full
+    /// size, so this bounds the time, while memory stays at a few frames.
+    pub max_animation_pixels: u64,
 }
 
 impl Limits {
@@ -245,6 +264,7 @@ impl Limits {
         max_height: 32_768,
         max_pixels: 89_478_485,
         max_decode_bytes: 512 * 1024 * 1024,
+        max_animation_pixels: 1_000_000_000,
     };
 
     /// No ceilings at all: only for trusted input.
@@ -255,6 +275,7 @@ impl Limits {
             max_height: u32::MAX,
             max_pixels: u64::MAX,
             max_decode_bytes: u64::MAX,
+            max_animation_pixels: u64::MAX,
         }
     }
 
@@ -274,6 +295,12 @@ impl Limits {
     /// Sets [`Limits::max_pixels`].
     pub const fn max_pixels(mut self, pixels: u64) -> Limits {
         self.max_pixels = pixels;
+        self
+    }
+
+    /// Sets [`Limits::max_animation_pixels`].
+    pub const fn max_animation_pixels(mut self, pixels: u64) -> Limits {
+        self.max_animation_pixels = pixels;
         self
     }
 
@@ -324,6 +351,11 @@ pub struct PrepOptions {
     /// Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, …) to sRGB.
     /// Default `true`. CMYK JPEGs are converted with the Adobe formula whatever this says.
     pub convert_icc: bool,
+    /// Most frames an animated GIF may keep (Slack answers `too_many_frames` above its own,
+    /// unpublished, limit). Default 100.
+    pub max_frames: u32,
+    /// What to do with a GIF above `max_frames`. Default [`FramePolicy::Reject`].
+    pub frame_policy: FramePolicy,
     /// Ceilings on the input, checked before decoding. Default [`Limits::DEFAULT`].
     pub limits: Limits,
 }
@@ -339,6 +371,8 @@ impl Default for PrepOptions {
             jpeg_quality: 90,
             apply_orientation: true,
             convert_icc: true,
+            max_frames: 100,
+            frame_policy: FramePolicy::Reject,
             limits: Limits::DEFAULT,
         }
     }
@@ -390,6 +424,18 @@ impl PrepOptions {
     /// Sets [`PrepOptions::convert_icc`].
     pub fn convert_icc(mut self, yes: bool) -> PrepOptions {
         self.convert_icc = yes;
+        self
+    }
+
+    /// Sets [`PrepOptions::max_frames`].
+    pub fn max_frames(mut self, n: u32) -> PrepOptions {
+        self.max_frames = n;
+        self
+    }
+
+    /// Sets [`PrepOptions::frame_policy`].
+    pub fn frame_policy(mut self, policy: FramePolicy) -> PrepOptions {
+        self.frame_policy = policy;
         self
     }
 

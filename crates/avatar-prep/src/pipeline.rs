@@ -256,6 +256,38 @@ impl Preparer {
     fn prepare_inner(&mut self, bytes: &[u8], o: &PrepOptions) -> Result<PreparedImage, PrepError> {
         let pending = decode::read_header(bytes, &o.limits)?;
         let header = pending.header.clone();
+        if header.format == ImageFormat::Gif && o.format == OutputFormat::Auto {
+            if let Some(anim) = crate::gif::prepare_animation(bytes, o)? {
+                let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
+                    Placement::Letterbox {
+                        content: anim.plan.dst,
+                        background: anim.background,
+                    }
+                } else {
+                    Placement::Crop {
+                        region: anim.plan.src,
+                    }
+                };
+                return Ok(PreparedImage {
+                    bytes: anim.bytes,
+                    format: ImageFormat::Gif,
+                    side: anim.plan.side,
+                    frames: anim.frames,
+                    source: SourceInfo {
+                        format: ImageFormat::Gif,
+                        width: anim.width,
+                        height: anim.height,
+                        orientation: Orientation::Normal,
+                        has_icc_profile: false,
+                        cmyk: false,
+                    },
+                    orientation: Orientation::Normal,
+                    placement,
+                    scale: anim.plan.scale(),
+                    icc_converted: false,
+                });
+            }
+        }
         let orientation = if o.apply_orientation {
             header.orientation
         } else {
