@@ -1,9 +1,12 @@
-//! End-to-end `prepare` per input kind. Inputs are built once, outside the timed loop.
+//! End-to-end `prepare` per input kind, and a 200-frame GIF on one and two threads.
+//! Inputs are built once, outside the timed loops.
+
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 
 use avatar_prep::{prepare, Fit, PrepOptions};
-use avatar_tests::{jpeg, photo, png_rgba, JpegFixture};
+use avatar_tests::{jpeg, photo, png_rgba, JpegFixture, Pixels};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn end_to_end(c: &mut Criterion) {
@@ -38,5 +41,57 @@ fn end_to_end(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, end_to_end);
+/// 200 frames of 600x600: a photo-like background with a moving sprite, each frame a full
+/// frame with its own local palette (the common output of video-to-GIF converters).
+fn gif_200() -> Vec<u8> {
+    let bg = photo(600, 600, 11);
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, 600, 600, &[]).unwrap();
+        enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        for i in 0..200u32 {
+            let frame_px = Pixels::from_fn(600, 600, |x, y| {
+                let (sx, sy) = (50 + (i * 2) % 480, 100 + (i * 3) % 380);
+                if x >= sx && x < sx + 60 && y >= sy && y < sy + 60 {
+                    [230, 40, 40, 255]
+                } else {
+                    bg.at(x, y)
+                }
+            });
+            let mut rgba = frame_px.rgba;
+            let mut frame = gif::Frame::from_rgba_speed(600, 600, &mut rgba, 30);
+            frame.delay = 4;
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+fn animation(c: &mut Criterion) {
+    let input = gif_200();
+    let opts = PrepOptions::default().max_frames(200);
+    let out = prepare(&input, &opts).unwrap();
+    eprintln!(
+        "gif_200_frames_600px: input {} bytes, output {} bytes ({} frames, {}x{})",
+        input.len(),
+        out.bytes().len(),
+        out.frames(),
+        out.side(),
+        out.side()
+    );
+    let mut g = c.benchmark_group("gif_200_frames_600px");
+    g.sample_size(10);
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| prepare(black_box(&input), &opts).map(|p| p.bytes().len())))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, end_to_end, animation);
 criterion_main!(benches);
