@@ -1,10 +1,16 @@
 //! `avatar prep`: flags, input discovery, output naming, atomic writes, per-file report.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
 use anyhow::{bail, Context, Result};
 use avatar_prep::{
@@ -12,7 +18,6 @@ use avatar_prep::{
     Rgba, SmallInput,
 };
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 
 /// How a non-square image becomes square.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +63,15 @@ pub struct PrepArgs {
     /// Worker threads (default: all cores).
     #[arg(short, long)]
     jobs: Option<usize>,
+    /// Skip inputs whose output exists and is newer than the input (resume a run).
+    #[arg(long)]
+    skip_existing: bool,
+    /// Write a JSON report with one record per input.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// No progress bar and no line per successful file (failures and the summary remain).
+    #[arg(short, long)]
+    quiet: bool,
     #[command(flatten)]
     flags: PrepFlags,
 }
@@ -237,7 +251,11 @@ fn plan_outputs(found: Vec<(PathBuf, PathBuf)>, out: &Path) -> Vec<Job> {
     jobs
 }
 
+/// The prefix of our temporary files: `.avatar-tmp-<name>.<pid>.tmp`.
+const TMP_PREFIX: &str = ".avatar-tmp-";
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+/// A reader never sees a partial file under the final name.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -245,7 +263,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!("{TMP_PREFIX}{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -258,24 +276,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// What happened to one input.
-enum Outcome {
-    Done(PathBuf, PreparedImage),
-    Failed(PrepError),
-    WriteFailed(PathBuf, std::io::Error),
+/// Removes temporary files a killed run left behind (only ours, by their prefix).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => remove_stale_temps(&path),
+            Ok(t) if t.is_file() && name.starts_with(TMP_PREFIX) && name.ends_with(".tmp") => {
+                let _ = std::fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
 }
 
-fn process(job: &Job, options: &PrepOptions) -> Outcome {
-    match avatar_prep::prepare_file(&job.input, options) {
-        Ok(img) => {
-            let path = job.out_stem.with_extension(img.format().extension());
-            match write_atomic(&path, img.bytes()) {
-                Ok(()) => Outcome::Done(path, img),
-                Err(e) => Outcome::WriteFailed(path, e),
-            }
-        }
-        Err(e) => Outcome::Failed(e),
-    }
+/// An existing output for `stem` at least as new as `input`, if there is one.
+fn existing_output(stem: &Path, input: &Path) -> Option<PathBuf> {
+    let input_time = std::fs::metadata(input).and_then(|m| m.modified()).ok()?;
+    ["jpg", "png", "gif"].iter().find_map(|ext| {
+        let p = stem.with_extension(ext);
+        let t = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+        (t >= input_time).then_some(p)
+    })
 }
 
 /// The message of the innermost error and its sources, joined by ": ".
@@ -310,6 +336,9 @@ pub fn describe(img: &PreparedImage) -> String {
         }
         _ => {}
     }
+    if img.frames() > 1 {
+        what.push(format!("{} frames", img.frames()));
+    }
     if img.icc_converted() {
         what.push("ICC to sRGB".into());
     }
@@ -324,6 +353,86 @@ pub fn describe(img: &PreparedImage) -> String {
     )
 }
 
+/// One record of `--report`.
+#[derive(Debug, Clone, Serialize)]
+struct Record {
+    input: String,
+    output: Option<String>,
+    /// `ok`, `error` or `skipped`.
+    status: &'static str,
+    error_kind: Option<&'static str>,
+    message: Option<String>,
+    source_format: Option<&'static str>,
+    source_width: Option<u32>,
+    source_height: Option<u32>,
+    frames: Option<u32>,
+    output_side: Option<u32>,
+    output_format: Option<&'static str>,
+    output_bytes: Option<usize>,
+    time_ms: f64,
+}
+
+impl Record {
+    fn new(input: &Path, status: &'static str) -> Record {
+        Record {
+            input: input.display().to_string(),
+            output: None,
+            status,
+            error_kind: None,
+            message: None,
+            source_format: None,
+            source_width: None,
+            source_height: None,
+            frames: None,
+            output_side: None,
+            output_format: None,
+            output_bytes: None,
+            time_ms: 0.0,
+        }
+    }
+}
+
+/// Writes one outcome's output; returns its report record and the line to print.
+fn finish(job: &Job, outcome: avatar_prep::FileOutcome) -> (Record, String) {
+    let name = job.input.display();
+    let mut rec = Record::new(&job.input, "ok");
+    rec.time_ms = outcome.elapsed.as_secs_f64() * 1000.0;
+    match outcome.result {
+        Ok(img) => {
+            let path = job.out_stem.with_extension(img.format().extension());
+            let src = img.source();
+            rec.source_format = Some(src.format.name());
+            rec.source_width = Some(src.width);
+            rec.source_height = Some(src.height);
+            rec.frames = Some(img.frames());
+            rec.output_side = Some(img.side());
+            rec.output_format = Some(img.format().name());
+            rec.output_bytes = Some(img.bytes().len());
+            match write_atomic(&path, img.bytes()) {
+                Ok(()) => {
+                    rec.output = Some(path.display().to_string());
+                    let line = format!("{name}: ok: {} -> {}", describe(&img), path.display());
+                    (rec, line)
+                }
+                Err(e) => {
+                    rec.status = "error";
+                    rec.error_kind = Some("io");
+                    rec.message = Some(format!("cannot write {}: {e}", path.display()));
+                    let line = format!("{name}: io: cannot write {}: {e}", path.display());
+                    (rec, line)
+                }
+            }
+        }
+        Err(e) => {
+            rec.status = "error";
+            rec.error_kind = Some(e.kind().as_str());
+            rec.message = Some(message(&e));
+            let line = format!("{name}: {}: {}", e.kind(), message(&e));
+            (rec, line)
+        }
+    }
+}
+
 /// Runs `avatar prep`; the exit code says whether every file succeeded.
 pub fn run(args: &PrepArgs) -> Result<ExitCode> {
     let options = args.flags.options()?;
@@ -331,48 +440,120 @@ pub fn run(args: &PrepArgs) -> Result<ExitCode> {
     if args.flags.crop.is_some() && found.len() != 1 {
         bail!("--crop needs exactly one input image, got {}", found.len());
     }
+    remove_stale_temps(&args.out);
     let jobs = plan_outputs(found, &args.out);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
         .context("cannot start worker threads")?;
-    let start = Instant::now();
-    let outcomes: Vec<Outcome> =
-        pool.install(|| jobs.par_iter().map(|j| process(j, &options)).collect());
-    let elapsed = start.elapsed().as_secs_f64();
 
-    let (mut ok, mut failed) = (0usize, 0usize);
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
-    for (job, outcome) in jobs.iter().zip(&outcomes) {
-        let name = job.input.display();
-        let line = match outcome {
-            Outcome::Done(path, img) => {
-                ok += 1;
-                format!("{name}: ok: {} -> {}", describe(img), path.display())
-            }
-            Outcome::Failed(e) => {
-                failed += 1;
-                format!("{name}: {}: {}", e.kind(), message(e))
-            }
-            Outcome::WriteFailed(path, e) => {
-                failed += 1;
-                format!("{name}: io: cannot write {}: {e}", path.display())
-            }
+    // Resume: outputs at least as new as their input are kept as they are.
+    let mut records: Vec<Option<Record>> = vec![None; jobs.len()];
+    let mut todo: Vec<usize> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let existing = if args.skip_existing {
+            existing_output(&job.out_stem, &job.input)
+        } else {
+            None
         };
-        let _ = writeln!(err, "{line}");
+        match existing {
+            Some(out) => {
+                let mut rec = Record::new(&job.input, "skipped");
+                rec.output = Some(out.display().to_string());
+                records[i] = Some(rec);
+            }
+            None => todo.push(i),
+        }
+    }
+    let skipped = jobs.len() - todo.len();
+
+    // Ctrl-C: finish the files in flight (their writes are atomic), start no new one.
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+
+    let bar = if !args.quiet && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(todo.len() as u64);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{bar:40.cyan/blue} {pos}/{len} files  {per_sec}  ETA {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let results: Mutex<Vec<(usize, Record)>> = Mutex::new(Vec::with_capacity(todo.len()));
+    let paths: Vec<&Path> = todo.iter().map(|&i| jobs[i].input.as_path()).collect();
+    let start = Instant::now();
+    pool.install(|| {
+        avatar_prep::prepare_files_with(&paths, &options, |k, outcome| {
+            let i = todo[k];
+            let (rec, line) = finish(&jobs[i], outcome);
+            let failed = rec.status != "ok";
+            match &bar {
+                Some(bar) => {
+                    if failed {
+                        bar.println(&line);
+                    }
+                    bar.inc(1);
+                }
+                None if failed || !args.quiet => eprintln!("{line}"),
+                None => {}
+            }
+            results
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((i, rec));
+            if stop.load(Ordering::SeqCst) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    for (i, rec) in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        records[i] = Some(rec);
+    }
+    let ok = records
+        .iter()
+        .flatten()
+        .filter(|r| r.status == "ok")
+        .count();
+    let failed = records
+        .iter()
+        .flatten()
+        .filter(|r| r.status == "error")
+        .count();
+    let not_run = records.iter().filter(|r| r.is_none()).count();
+    if let Some(report) = &args.report {
+        let all: Vec<Record> = records.into_iter().flatten().collect();
+        let json = serde_json::to_vec_pretty(&all).context("cannot encode the report")?;
+        write_atomic(report, &json).with_context(|| format!("{}", report.display()))?;
     }
     let rate = if elapsed > 0.0 {
         (ok + failed) as f64 / elapsed
     } else {
         0.0
     };
-    let _ = writeln!(
-        err,
-        "avatar: {ok} ok, {failed} failed, {} files in {elapsed:.2} s ({rate:.1} images/s)",
-        ok + failed
+    let interrupted = if not_run > 0 {
+        format!(", {not_run} not started (interrupted)")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "avatar: {ok} ok, {failed} failed, {skipped} skipped{interrupted}, {} files in {elapsed:.2} s ({rate:.1} images/s)",
+        jobs.len()
     );
-    Ok(if failed == 0 {
+    Ok(if stop.load(Ordering::SeqCst) {
+        ExitCode::from(130)
+    } else if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -191,14 +191,16 @@ async fn manifest_batch_survives_a_kill_and_uploads_each_row_once() {
         c
     };
 
-    // First run: kill it once two rows are journaled.
+    // First run: Slack accepts two uploads and then holds the third request; the batch is
+    // killed (SIGKILL) while that request is in flight, and Slack never processes it.
+    emu.hold_uploads_after(2);
     let mut child = batch(&emu)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while journal_ok_lines(&journal) < 2 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while emu.held() == 0 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the batch made no progress"
@@ -206,8 +208,12 @@ async fn manifest_batch_survives_a_kill_and_uploads_each_row_once() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     child.kill().await.unwrap();
+    emu.discard_held();
     let after_kill = journal_ok_lines(&journal);
-    assert!(after_kill < 7, "killed before the end ({after_kill} done)");
+    assert_eq!(
+        after_kill, 2,
+        "both accepted uploads were journaled before the third was sent"
+    );
 
     // Second run finishes the rest.
     let (code, out) = run(batch(&emu)).await;

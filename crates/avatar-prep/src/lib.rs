@@ -32,6 +32,11 @@
 //! Every failure is a [`PrepError`] whose [`kind`](PrepError::kind) has a stable snake_case
 //! name; [`prepare_file`] wraps errors with the file's path.
 //!
+//! # Folders
+//! [`prepare_files`] (outcomes in input order) and [`prepare_files_with`] (a callback per
+//! finished file, so memory stays flat) run on the caller's rayon pool; a bad file never stops
+//! the batch.
+//!
 //! # Credits
 //! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
 //! the Independent JPEG Group.
@@ -39,6 +44,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod batch;
 mod color;
 mod decode;
 mod encode;
@@ -50,6 +56,7 @@ mod orient;
 mod pipeline;
 mod resize;
 
+pub use batch::{prepare_files, prepare_files_with, FileOutcome};
 pub use error::{ErrorKind, PrepError};
 pub use geometry::Rect;
 pub use options::{
