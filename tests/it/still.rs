@@ -536,3 +536,57 @@ fn prepared_image_reports_what_was_done() {
         }
     );
 }
+
+#[test]
+fn prepare_files_keeps_order_and_goes_on_after_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..9u32 {
+        let p = dir.path().join(format!("f{i}"));
+        let bytes = if i % 3 == 1 {
+            b"broken".to_vec()
+        } else {
+            png_rgba(&photo(100 + i * 10, 80, i), None)
+        };
+        std::fs::write(&p, bytes).unwrap();
+        paths.push(p);
+    }
+    let outcomes = avatar_prep::prepare_files(&paths, &PrepOptions::default());
+    assert_eq!(outcomes.len(), 9);
+    for (i, o) in outcomes.iter().enumerate() {
+        assert_eq!(o.path, paths[i], "order kept");
+        match &o.result {
+            Ok(img) => {
+                assert_ne!(i % 3, 1);
+                assert_eq!(img.source().width, 100 + i as u32 * 10);
+            }
+            Err(e) => {
+                assert_eq!(i % 3, 1);
+                assert_eq!(e.kind(), ErrorKind::NotAnImage);
+                assert_eq!(e.path(), Some(paths[i].as_path()), "errors name their file");
+            }
+        }
+    }
+    // The streaming form reports each file once, and stops starting new ones on Break.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        avatar_prep::prepare_files_with(&paths, &PrepOptions::default(), |i, o| {
+            seen.lock().unwrap().push((i, o.result.is_ok()));
+            if i == 3 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+    });
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3],
+        "one thread: in order, then stop"
+    );
+}
