@@ -93,5 +93,33 @@ fn animation(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, end_to_end, animation);
+/// A folder of 16 photo-like 3 MP JPEGs through `prepare_files`, on one and two threads.
+fn folder(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join(format!("avatar-bench-folder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<_> = (0..16u32)
+        .map(|i| {
+            let p = dir.join(format!("p{i:02}.jpg"));
+            std::fs::write(&p, jpeg(&photo(2000, 1500, i), &JpegFixture::default())).unwrap();
+            p
+        })
+        .collect();
+    let opts = PrepOptions::default();
+    let mut g = c.benchmark_group("folder_16_jpeg_3mp");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(paths.len() as u64));
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_function(format!("{threads}_threads"), |b| {
+            b.iter(|| pool.install(|| avatar_prep::prepare_files(black_box(&paths), &opts).len()))
+        });
+    }
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, end_to_end, animation, folder);
 criterion_main!(benches);

@@ -12,6 +12,7 @@
 //! (the others are still written), 2 on a usage error.
 
 mod prep;
+mod sheet;
 mod upload;
 
 use std::process::ExitCode;

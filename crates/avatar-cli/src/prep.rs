@@ -12,6 +12,8 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::sheet;
+
 use anyhow::{bail, Context, Result};
 use avatar_prep::{
     CropBox, Fit, FramePolicy, OutputFormat, Placement, PrepError, PrepOptions, PreparedImage,
@@ -69,6 +71,10 @@ pub struct PrepArgs {
     /// Write a JSON report with one record per input.
     #[arg(long, value_name = "FILE.json")]
     report: Option<PathBuf>,
+    /// Render a grid of before -> after thumbnails with file names, failures marked (the
+    /// first 600 files).
+    #[arg(long, value_name = "FILE.png")]
+    contact_sheet: Option<PathBuf>,
     /// No progress bar and no line per successful file (failures and the summary remain).
     #[arg(short, long)]
     quiet: bool,
@@ -392,6 +398,27 @@ impl Record {
     }
 }
 
+/// The contact-sheet cell of a file: thumbnails of the input and of the output (or the
+/// error kind).
+fn sheet_cell(job: &Job, output: Result<&[u8], &str>) -> sheet::Cell {
+    let before = std::fs::read(&job.input)
+        .ok()
+        .and_then(|b| sheet::thumbnail(&b));
+    let after = match output {
+        Ok(bytes) => sheet::thumbnail(bytes).ok_or_else(|| "unreadable output".to_owned()),
+        Err(kind) => Err(kind.to_owned()),
+    };
+    sheet::Cell {
+        label: job
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        before,
+        after,
+    }
+}
+
 /// Writes one outcome's output; returns its report record and the line to print.
 fn finish(job: &Job, outcome: avatar_prep::FileOutcome) -> (Record, String) {
     let name = job.input.display();
@@ -486,12 +513,34 @@ pub fn run(args: &PrepArgs) -> Result<ExitCode> {
         None
     };
     let results: Mutex<Vec<(usize, Record)>> = Mutex::new(Vec::with_capacity(todo.len()));
+    let want_sheet = |i: usize| args.contact_sheet.is_some() && i < sheet::MAX_FILES;
+    let cells: Mutex<Vec<Option<sheet::Cell>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    for (i, rec) in records.iter().enumerate() {
+        if let (Some(rec), true) = (rec, want_sheet(i)) {
+            let out = rec
+                .output
+                .as_ref()
+                .and_then(|o| std::fs::read(o).ok())
+                .unwrap_or_default();
+            cells.lock().unwrap_or_else(|p| p.into_inner())[i] =
+                Some(sheet_cell(&jobs[i], Ok(&out)));
+        }
+    }
     let paths: Vec<&Path> = todo.iter().map(|&i| jobs[i].input.as_path()).collect();
     let start = Instant::now();
     pool.install(|| {
         avatar_prep::prepare_files_with(&paths, &options, |k, outcome| {
             let i = todo[k];
             let (rec, line) = finish(&jobs[i], outcome);
+            if want_sheet(i) {
+                let out = rec.output.as_ref().and_then(|o| std::fs::read(o).ok());
+                let cell = match (&out, rec.error_kind) {
+                    (Some(bytes), _) => sheet_cell(&jobs[i], Ok(bytes)),
+                    (None, kind) => sheet_cell(&jobs[i], Err(kind.unwrap_or("error"))),
+                };
+                cells.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(cell);
+            }
             let failed = rec.status != "ok";
             match &bar {
                 Some(bar) => {
@@ -532,6 +581,15 @@ pub fn run(args: &PrepArgs) -> Result<ExitCode> {
         .filter(|r| r.status == "error")
         .count();
     let not_run = records.iter().filter(|r| r.is_none()).count();
+    if let Some(path) = &args.contact_sheet {
+        let cells: Vec<sheet::Cell> = cells
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .into_iter()
+            .flatten()
+            .collect();
+        sheet::write(path, &cells).with_context(|| format!("{}", path.display()))?;
+    }
     if let Some(report) = &args.report {
         let all: Vec<Record> = records.into_iter().flatten().collect();
         let json = serde_json::to_vec_pretty(&all).context("cannot encode the report")?;

@@ -89,6 +89,7 @@ fn mixed_folder_report_and_resume() {
     }
     let out = tmp.path().join("avatars");
     let rep = tmp.path().join("report.json");
+    let sheet = tmp.path().join("sheet.png");
     let (code, stderr) = avatar(&[
         "prep",
         input.to_str().unwrap(),
@@ -96,8 +97,25 @@ fn mixed_folder_report_and_resume() {
         out.to_str().unwrap(),
         "--report",
         rep.to_str().unwrap(),
+        "--contact-sheet",
+        sheet.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{stderr}");
+    // The contact sheet: 4 cells per row, 8 files; the second file (bomb.png) failed and its
+    // "after" square is crossed out in red; the first (alice.jpg) shows its thumbnails.
+    let sheet_px = decode(&std::fs::read(&sheet).unwrap());
+    assert_eq!((sheet_px.width, sheet_px.height), (4 * 224, 2 * 136));
+    assert_eq!(
+        sheet_px.at(344 + 20, 8 + 20),
+        [200, 30, 30, 255],
+        "failure marked"
+    );
+    let thumb = sheet_px.at(8 + 96 + 16 + 48, 8 + 48);
+    assert_ne!(
+        thumb,
+        [250, 250, 250, 255],
+        "alice's output thumbnail is drawn"
+    );
     let summary = stderr.lines().last().unwrap();
     assert!(
         summary.starts_with("avatar: 3 ok, 5 failed, 0 skipped, 8 files in "),
