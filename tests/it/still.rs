@@ -590,3 +590,67 @@ fn prepare_files_keeps_order_and_goes_on_after_bad_files() {
         "one thread: in order, then stop"
     );
 }
+
+/// Peak signal-to-noise ratio between two same-size images, RGB channels, in dB.
+fn psnr(a: &Pixels, b: &Pixels) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (mut se, mut n) = (0f64, 0f64);
+    for (p, q) in a.rgba.chunks_exact(4).zip(b.rgba.chunks_exact(4)) {
+        for c in 0..3 {
+            let d = f64::from(p[c]) - f64::from(q[c]);
+            se += d * d;
+            n += 1.0;
+        }
+    }
+    10.0 * (255.0f64 * 255.0 / (se / n).max(1e-9)).log10()
+}
+
+#[test]
+fn shrink_on_load_keeps_quality_and_the_crop_box() {
+    // 4800x3600 photo-like JPEG: letterbox, centre crop and a crop box all decode at 1/2
+    // scale (2400, 1800, 1600 px >= 1.5 x 1024), compared with the full decode.
+    let px = photo(4800, 3600, 21);
+    let bytes = jpeg(
+        &px,
+        &JpegFixture {
+            orientation: Some(6),
+            ..Default::default()
+        },
+    );
+    for fit in [
+        Fit::Letterbox { background: None },
+        Fit::CenterCrop,
+        Fit::Crop(CropBox::new(100, 200, 3200)),
+    ] {
+        let fast = prepare(&bytes, &PrepOptions::default().fit(fit)).unwrap();
+        let full = prepare(
+            &bytes,
+            &PrepOptions::default().fit(fit).shrink_on_load(false),
+        )
+        .unwrap();
+        assert_eq!(fast.placement(), full.placement());
+        assert_eq!(
+            fast.source().width,
+            4800,
+            "the source size is the file's, not the decoded one"
+        );
+        let (a, b) = (decode(fast.bytes()), decode(full.bytes()));
+        let q = psnr(&a, &b);
+        assert!(q >= 40.0, "{fit:?}: PSNR {q:.1} dB");
+    }
+    // A small crop box from a big photo: 1/8 scale would leave too few pixels, so a milder
+    // one (or none) is used, and the selected region is still exact.
+    let marks = corner_markers(3200, 2400);
+    let bytes = jpeg(&marks, &JpegFixture::default());
+    let out = prepare(
+        &bytes,
+        &PrepOptions::default().fit(Fit::Crop(CropBox::new(0, 0, 400))),
+    )
+    .unwrap();
+    let dec = decode(out.bytes());
+    assert!(
+        color_distance(dec.at(256, 256), RED) <= 8,
+        "{:?}",
+        dec.at(256, 256)
+    );
+}

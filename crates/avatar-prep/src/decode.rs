@@ -200,10 +200,12 @@ pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pendin
 }
 
 impl Pending<'_> {
-    /// Decodes the pixels at full resolution.
-    pub(crate) fn decode(self) -> Result<Decoded, PrepError> {
+    /// Decodes the pixels, at full resolution or, for JPEG, reduced by `shrink` (1, 2, 4
+    /// or 8) in the DCT domain: the decoder then does a fraction of the work. The result's
+    /// size says which scale was used (other formats ignore `shrink`).
+    pub(crate) fn decode(self, shrink: u32) -> Result<Decoded, PrepError> {
         match self.header.format {
-            ImageFormat::Jpeg => jpeg_decode(self),
+            ImageFormat::Jpeg => jpeg_decode(self, shrink),
             ImageFormat::Png => png_decode(self),
             ImageFormat::Gif => gif_decode(self),
         }
@@ -327,8 +329,14 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
     })
 }
 
-fn jpeg_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+fn jpeg_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
     let mut dec = jpeg_decoder_for(p.bytes, &p.limits);
+    if matches!(shrink, 2 | 4 | 8) {
+        // jpeg-decoder picks the smallest IDCT scale whose output is at least this size.
+        let req = |v: u32| u16::try_from(v.div_ceil(shrink)).unwrap_or(u16::MAX);
+        dec.scale(req(p.header.width), req(p.header.height))
+            .map_err(jpeg_error)?;
+    }
     let pixels = dec.decode().map_err(jpeg_error)?;
     if !jpeg_has_eoi_after_scan(p.bytes) {
         return Err(PrepError::truncated(

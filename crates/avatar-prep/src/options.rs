@@ -348,6 +348,10 @@ pub struct PrepOptions {
     /// Apply the EXIF orientation (JPEG APP1, PNG eXIf) so the output is upright.
     /// Default `true`.
     pub apply_orientation: bool,
+    /// Decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain when the output is at least
+    /// that much smaller (keeping at least 2× the output resolution for the Lanczos3 pass,
+    /// as libvips does). Crop boxes are scaled into the reduced image. Default `true`.
+    pub shrink_on_load: bool,
     /// Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, …) to sRGB.
     /// Default `true`. CMYK JPEGs are converted with the Adobe formula whatever this says.
     pub convert_icc: bool,
@@ -370,6 +374,7 @@ impl Default for PrepOptions {
             format: OutputFormat::Auto,
             jpeg_quality: 90,
             apply_orientation: true,
+            shrink_on_load: true,
             convert_icc: true,
             max_frames: 100,
             frame_policy: FramePolicy::Reject,
@@ -418,6 +423,12 @@ impl PrepOptions {
     /// Sets [`PrepOptions::apply_orientation`].
     pub fn apply_orientation(mut self, yes: bool) -> PrepOptions {
         self.apply_orientation = yes;
+        self
+    }
+
+    /// Sets [`PrepOptions::shrink_on_load`].
+    pub fn shrink_on_load(mut self, yes: bool) -> PrepOptions {
+        self.shrink_on_load = yes;
         self
     }
 

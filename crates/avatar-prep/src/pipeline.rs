@@ -10,7 +10,7 @@ use crate::color::{self, IccTransform};
 use crate::decode::{self, Decoded};
 use crate::encode;
 use crate::error::PrepError;
-use crate::geometry::{self, Plan, Rect};
+use crate::geometry::{self, Rect};
 use crate::options::{Fit, ImageFormat, OutputFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
 use crate::resize::Resampler;
@@ -218,6 +218,35 @@ fn check_options(o: &PrepOptions) -> Result<(), PrepError> {
     Ok(())
 }
 
+/// The DCT-domain reduction (1, 2, 4 or 8) that still leaves at least 1.5 times the output
+/// resolution for the Lanczos3 pass. (libvips keeps 2×, which rules out the common
+/// 4032 → 1024 case; 1.5× measured ≥ 40 dB PSNR against the full decode, see the tests.)
+fn shrink_factor(src: Rect, dst: Rect) -> u32 {
+    let fits = |s: u32| {
+        u64::from(src.w) * 2 >= u64::from(dst.w) * 3 * u64::from(s)
+            && u64::from(src.h) * 2 >= u64::from(dst.h) * 3 * u64::from(s)
+    };
+    [8, 4, 2].into_iter().find(|&s| fits(s)).unwrap_or(1)
+}
+
+/// Maps `r` from a `w` × `h` image to the same region of a `w2` × `h2` version of it,
+/// widening to whole pixels.
+fn scale_rect(r: Rect, w: u32, h: u32, w2: u32, h2: u32) -> Rect {
+    if (w, h) == (w2, h2) {
+        return r;
+    }
+    let lo =
+        |v: u32, from: u32, to: u32| (u64::from(v) * u64::from(to) / u64::from(from.max(1))) as u32;
+    let hi = |v: u32, from: u32, to: u32| {
+        (u64::from(v) * u64::from(to)).div_ceil(u64::from(from.max(1))) as u32
+    };
+    let x0 = lo(r.x, w, w2).min(w2.saturating_sub(1));
+    let y0 = lo(r.y, h, h2).min(h2.saturating_sub(1));
+    let x1 = hi(r.x + r.w, w, w2).clamp(x0 + 1, w2);
+    let y1 = hi(r.y + r.h, h, h2).clamp(y0 + 1, h2);
+    Rect::new(x0, y0, x1 - x0, y1 - y0)
+}
+
 /// Runs `f`, turning a panic into an error: decoders are third-party code fed hostile input.
 fn no_panic<T>(
     format: ImageFormat,
@@ -303,18 +332,48 @@ impl Preparer {
         } else {
             None
         };
-        let decoded: Decoded = pending.decode()?;
-        let plan: Plan = match early {
-            Some(p) if (decoded.width, decoded.height) == (header.width, header.height) => p,
-            _ => plan_for(decoded.width, decoded.height)?,
+        let shrink = match (&early, o.shrink_on_load) {
+            (Some(p), true) => {
+                let src = orientation.upright_rect_to_stored(p.src, header.width, header.height);
+                let dst = orientation.upright_rect_to_stored(p.dst, p.side, p.side);
+                shrink_factor(src, dst)
+            }
+            _ => 1,
+        };
+        let decoded: Decoded = pending.decode(shrink)?;
+        let (plan, src) = match early {
+            Some(p) => {
+                let full = orientation.upright_rect_to_stored(p.src, header.width, header.height);
+                // The crop region, in the (possibly reduced) decoded pixels.
+                (
+                    p,
+                    scale_rect(
+                        full,
+                        header.width,
+                        header.height,
+                        decoded.width,
+                        decoded.height,
+                    ),
+                )
+            }
+            None => {
+                let p = plan_for(decoded.width, decoded.height)?;
+                let src = orientation.upright_rect_to_stored(p.src, decoded.width, decoded.height);
+                (p, src)
+            }
         };
 
         // Work in stored orientation; turn only the small output square.
-        let src = orientation.upright_rect_to_stored(plan.src, decoded.width, decoded.height);
         let dst = orientation.upright_rect_to_stored(plan.dst, plan.side, plan.side);
         let content = self.resampler.resize(&decoded, src, dst.w, dst.h)?;
         let layout = decoded.layout;
-        let (stored_w, stored_h) = (decoded.width, decoded.height);
+        // The source's own size (a shrunk JPEG decodes smaller; a GIF with a zero screen
+        // takes its first frame's size).
+        let (stored_w, stored_h) = if header.width > 0 && header.height > 0 {
+            (header.width, header.height)
+        } else {
+            (decoded.width, decoded.height)
+        };
         drop(decoded);
 
         let icc: Option<IccTransform> = match (&header.icc, o.convert_icc) {
