@@ -77,16 +77,7 @@ impl Pixels {
 }
 
 /// The eight EXIF orientations, in EXIF order 1–8.
-pub const ORIENTATIONS: [Orientation; 8] = [
-    Orientation::Normal,
-    Orientation::FlipHorizontal,
-    Orientation::Rotate180,
-    Orientation::FlipVertical,
-    Orientation::Transpose,
-    Orientation::Rotate90,
-    Orientation::Transverse,
-    Orientation::Rotate270,
-];
+pub const ORIENTATIONS: [Orientation; 8] = Orientation::ALL;
 
 /// Red.
 pub const RED: [u8; 4] = [255, 0, 0, 255];

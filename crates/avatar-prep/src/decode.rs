@@ -9,6 +9,7 @@ use std::io::Cursor;
 use std::num::NonZeroU64;
 
 use crate::error::PrepError;
+use crate::geometry::Rect;
 use crate::options::{ImageFormat, Limits};
 use crate::orient::Orientation;
 
@@ -523,14 +524,17 @@ pub(crate) fn gif_error(e: gif::DecodingError) -> PrepError {
     }
 }
 
-fn gif_decoder<'a>(
+/// A GIF decoder giving RGBA frames (transparent pixels have alpha 0), skipping unknown
+/// blocks as browsers do; with `skip_pixels`, frames come without their LZW data decoded.
+pub(crate) fn gif_decoder<'a>(
     bytes: &'a [u8],
     limits: &Limits,
+    skip_pixels: bool,
 ) -> Result<gif::Decoder<Cursor<&'a [u8]>>, PrepError> {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::RGBA);
-    // Browsers skip unknown blocks; so do we.
     opts.allow_unknown_blocks(true);
+    opts.skip_frame_decoding(skip_pixels);
     if let Some(n) = NonZeroU64::new(limits.max_decode_bytes) {
         opts.set_memory_limit(gif::MemoryLimit::Bytes(n));
     }
@@ -563,7 +567,7 @@ fn gif_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepE
 }
 
 fn gif_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
-    let mut dec = gif_decoder(p.bytes, &p.limits)?;
+    let mut dec = gif_decoder(p.bytes, &p.limits, false)?;
     let (sw, sh) = (u32::from(dec.width()), u32::from(dec.height()));
     let frame = dec
         .next_frame_info()
@@ -589,22 +593,17 @@ fn gif_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
     let mut frame_buf = vec![0u8; dec.buffer_size()];
     dec.read_into_buffer(&mut frame_buf).map_err(gif_error)?;
     // Composite on a transparent canvas, clipping what lies outside the screen.
-    let mut pixels = vec![0u8; width as usize * height as usize * 4];
-    let x_end = (fl + fw).min(width);
-    let y_end = (ft + fh).min(height);
-    if fl < x_end {
-        let n = (x_end - fl) as usize * 4;
-        for y in ft..y_end {
-            let src = ((y - ft) * fw) as usize * 4;
-            let dst = (y * width + fl) as usize * 4;
-            pixels[dst..dst + n].copy_from_slice(&frame_buf[src..src + n]);
-        }
-    }
+    let mut canvas = crate::gif::Compositor::new(width, height);
+    canvas.draw(
+        Rect::new(fl, ft, fw, fh),
+        gif::DisposalMethod::Keep,
+        &frame_buf,
+    );
     Ok(Decoded {
         width,
         height,
         layout: Layout::Rgba8,
-        pixels,
+        pixels: canvas.into_pixels(),
     })
 }
 

@@ -5,16 +5,13 @@
 //! Memory stays at a few frames whatever the length: frames go through in chunks of
 //! `2 × threads` (at least 4), composited in order, processed in parallel, written in order.
 
-use std::io::Cursor;
-use std::num::NonZeroU64;
-
 use rayon::prelude::*;
 
 use crate::color;
-use crate::decode::{check_dimensions, gif_error, Decoded, Layout};
+use crate::decode::{check_dimensions, gif_decoder, gif_error, Decoded, Layout};
 use crate::error::PrepError;
 use crate::geometry::{self, Plan, Rect};
-use crate::options::{Fit, FramePolicy, ImageFormat, Limits, PrepOptions, Rgba};
+use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
 use crate::resize::Resampler;
 
 const FORMAT: ImageFormat = ImageFormat::Gif;
@@ -34,23 +31,10 @@ struct Scan {
     colors: Vec<([u8; 3], u64)>,
 }
 
-fn options(limits: &Limits, skip: bool) -> gif::DecodeOptions {
-    let mut o = gif::DecodeOptions::new();
-    o.set_color_output(gif::ColorOutput::RGBA);
-    o.allow_unknown_blocks(true);
-    o.skip_frame_decoding(skip);
-    if let Some(n) = NonZeroU64::new(limits.max_decode_bytes) {
-        o.set_memory_limit(gif::MemoryLimit::Bytes(n));
-    }
-    o
-}
-
 /// Reads every frame header (LZW data is skipped, not decompressed) and checks the frame
 /// count and the animation budget. Stops early once the count passes any limit.
 fn scan(bytes: &[u8], o: &PrepOptions) -> Result<Scan, PrepError> {
-    let mut dec = options(&o.limits, true)
-        .read_info(Cursor::new(bytes))
-        .map_err(gif_error)?;
+    let mut dec = gif_decoder(bytes, &o.limits, true)?;
     let (width, height) = (u32::from(dec.width()), u32::from(dec.height()));
     let global = dec.global_palette().map(<[u8]>::to_vec);
     let mut any_local = false;
@@ -177,9 +161,8 @@ pub(crate) struct Animated {
     pub height: u32,
 }
 
-/// Composites frames in order, as a browser shows them, and hands the kept ones over in
-/// chunks.
-struct Compositor {
+/// Composites frames in order, as a browser shows them.
+pub(crate) struct Compositor {
     width: u32,
     height: u32,
     canvas: Vec<u8>,
@@ -190,7 +173,7 @@ struct Compositor {
 }
 
 impl Compositor {
-    fn new(width: u32, height: u32) -> Compositor {
+    pub(crate) fn new(width: u32, height: u32) -> Compositor {
         Compositor {
             width,
             height,
@@ -201,7 +184,7 @@ impl Compositor {
     }
 
     /// Draws one decoded frame (`frame` RGBA, `rect` size; transparent pixels have alpha 0).
-    fn draw(&mut self, rect: Rect, dispose: gif::DisposalMethod, frame: &[u8]) {
+    pub(crate) fn draw(&mut self, rect: Rect, dispose: gif::DisposalMethod, frame: &[u8]) {
         let (w, h) = (self.width, self.height);
         match self.pending.take() {
             Some((gif::DisposalMethod::Background, r)) => {
@@ -243,6 +226,11 @@ impl Compositor {
             }
         }
         self.pending = Some((dispose, rect));
+    }
+
+    /// The canvas as it is now (RGBA).
+    pub(crate) fn into_pixels(self) -> Vec<u8> {
+        self.canvas
     }
 }
 
@@ -403,9 +391,7 @@ fn encode_animation(
     background: Rgba,
 ) -> Result<Vec<u8>, PrepError> {
     let side = u16::try_from(plan.side).map_err(|_| PrepError::internal("GIF side above 65535"))?;
-    let mut dec = options(&o.limits, false)
-        .read_info(Cursor::new(bytes))
-        .map_err(gif_error)?;
+    let mut dec = gif_decoder(bytes, &o.limits, false)?;
     let mut comp = Compositor::new(scan.width, scan.height);
     let chunk_len = (rayon::current_num_threads() * 2).max(4);
     let mut out = Vec::new();

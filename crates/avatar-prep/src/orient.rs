@@ -27,6 +27,18 @@ pub enum Orientation {
 }
 
 impl Orientation {
+    /// The eight orientations, in EXIF order 1–8.
+    pub const ALL: [Orientation; 8] = [
+        Orientation::Normal,
+        Orientation::FlipHorizontal,
+        Orientation::Rotate180,
+        Orientation::FlipVertical,
+        Orientation::Transpose,
+        Orientation::Rotate90,
+        Orientation::Transverse,
+        Orientation::Rotate270,
+    ];
+
     /// From the EXIF value 1–8; any other value (0 is common) means [`Orientation::Normal`].
     pub fn from_exif_value(v: u16) -> Orientation {
         match v {
@@ -144,16 +156,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const ALL: [Orientation; 8] = [
-        Orientation::Normal,
-        Orientation::FlipHorizontal,
-        Orientation::Rotate180,
-        Orientation::FlipVertical,
-        Orientation::Transpose,
-        Orientation::Rotate90,
-        Orientation::Transverse,
-        Orientation::Rotate270,
-    ];
+    const ALL: [Orientation; 8] = Orientation::ALL;
 
     fn crop(pixels: &[u8], width: u32, r: Rect) -> Vec<u8> {
         let mut out = Vec::new();
