@@ -342,3 +342,43 @@ fn re_encoded_gif_stays_compact() {
         bytes.len()
     );
 }
+
+#[test]
+fn gifs_already_in_range_are_letterboxed_without_re_encoding() {
+    use gif::DisposalMethod::{Background, Keep};
+    // 600x400: the side (600) is already in 512..=1024, so only transparent bars are added:
+    // every frame's compressed data is copied, each frame moved down by 100 px.
+    let mut frames = vec![solid((0, 0, 600, 400), BLUE, 10, Keep)];
+    for i in 0..5u16 {
+        frames.push(solid((i * 100, 150, 100, 100), RED, 10, Background));
+    }
+    let bytes = build(600, 400, &frames, gif::Repeat::Finite(2));
+    let out = prepare(&bytes, &PrepOptions::default()).unwrap();
+    assert_eq!((out.side(), out.frames()), (600, 6));
+    assert!(
+        out.bytes().len() <= bytes.len() + 64,
+        "copied, not re-encoded: {} vs {} bytes",
+        out.bytes().len(),
+        bytes.len()
+    );
+    let (src, dst) = (frames_of(&bytes), frames_of(out.bytes()));
+    assert_eq!(dst.len(), src.len());
+    for (k, ((s, sd), (d, dd))) in src.iter().zip(&dst).enumerate() {
+        assert_eq!(sd, dd, "frame {k} delay");
+        assert_eq!(d.dimensions(), (600, 600));
+        for y in 0..600 {
+            for x in (0..600).step_by(7) {
+                let got = px(d, x, y);
+                if (100..500).contains(&y) {
+                    assert_eq!(got, px(s, x, y - 100), "frame {k} at ({x},{y})");
+                } else {
+                    assert_eq!(got[3], 0, "frame {k}: bar at ({x},{y}) is transparent");
+                }
+            }
+        }
+    }
+    let dec = gif::DecodeOptions::new()
+        .read_info(std::io::Cursor::new(out.bytes()))
+        .unwrap();
+    assert_eq!(dec.repeat(), gif::Repeat::Finite(2));
+}
