@@ -150,3 +150,148 @@ fn icc_profiles_are_converted_to_srgb() {
         "converted pixels are the raw ones with primaries rotated ({d_rot:.2})"
     );
 }
+
+/// What the corpus README says a file must give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Decode,
+    Reject,
+    Either,
+}
+
+/// The table rows of `corpus/README.md`: (path or glob, description, reference outcome).
+fn corpus_rows(dir: &std::path::Path) -> Vec<(String, String, String)> {
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    readme
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('|').map(str::trim).collect();
+            // | path | source | licence | description | outcome |
+            (cols.len() == 7).then(|| {
+                let path = cols[1].split('`').nth(1).unwrap_or_default().to_owned();
+                (path, cols[4].to_owned(), cols[5].to_owned())
+            })
+        })
+        .collect()
+}
+
+fn expectation(desc: &str, outcome: &str) -> Expect {
+    let d = desc.to_ascii_lowercase();
+    let either = [
+        "reject or",
+        "or reject",
+        "or an error",
+        "an image or",
+        "or partial",
+        "or skip",
+        "or decode",
+        "policy",
+        "or fail",
+        "reject when",
+        "may succeed",
+    ];
+    if either.iter().any(|e| d.contains(e)) {
+        return Expect::Either;
+    }
+    if ["must be rejected", "must fail", "must be refused"]
+        .iter()
+        .any(|e| d.contains(e))
+    {
+        return Expect::Reject;
+    }
+    if outcome.starts_with("ok") || outcome.starts_with("all ok") {
+        Expect::Decode
+    } else {
+        Expect::Either
+    }
+}
+
+fn glob_match(pattern: &str, path: &str) -> bool {
+    // `*` and `[0-9]` are the only wildcards the README uses.
+    fn m(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => m(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && m(p, &s[1..])),
+            (Some(b'['), Some(&c)) => {
+                let close = p.iter().position(|&b| b == b']').unwrap_or(p.len() - 1);
+                let class = &p[1..close];
+                let ok = if class.len() == 3 && class[1] == b'-' {
+                    (class[0]..=class[2]).contains(&c)
+                } else {
+                    class.contains(&c)
+                };
+                ok && m(&p[close + 1..], &s[1..])
+            }
+            (Some(&a), Some(&b)) => a == b && m(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    m(pattern.as_bytes(), path.as_bytes())
+}
+
+#[test]
+fn corpus_outcomes_match_the_readme() {
+    let Some(dir) = corpus() else { return };
+    let mut files = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let rows = corpus_rows(&dir);
+    assert!(
+        rows.len() > 200,
+        "README table not found ({} rows)",
+        rows.len()
+    );
+    let opts = PrepOptions::default().frame_policy(avatar_prep::FramePolicy::Decimate);
+    let (mut checked, mut mismatches) = (0, Vec::new());
+    let mut tally: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (pattern, desc, outcome) in &rows {
+        let expect = expectation(desc, outcome);
+        for f in files.iter().filter(|f| glob_match(pattern, f)) {
+            checked += 1;
+            let bytes = std::fs::read(dir.join(f)).unwrap();
+            let result = prepare(&bytes, &opts);
+            let got = match &result {
+                Ok(_) => "ok".to_owned(),
+                Err(e) => e.kind().as_str().to_owned(),
+            };
+            *tally.entry(format!("{expect:?} -> {got}")).or_default() += 1;
+            let good = match (&result, expect) {
+                (Ok(img), Expect::Decode | Expect::Either) => {
+                    let px = decode(img.bytes());
+                    px.width == px.height && (512..=1024).contains(&px.width)
+                }
+                (Err(e), Expect::Reject | Expect::Either) => {
+                    e.kind() != avatar_prep::ErrorKind::Internal
+                }
+                _ => false,
+            };
+            if !good {
+                let got = result
+                    .map(|_| "ok".to_owned())
+                    .unwrap_or_else(|e| format!("{}: {e}", e.kind()));
+                mismatches.push(format!("{f}: expected {expect:?}, got {got}"));
+            }
+        }
+    }
+    assert!(
+        checked > 380,
+        "only {checked} corpus files matched the README"
+    );
+    eprintln!("corpus: {checked} files checked: {tally:?}");
+    assert!(
+        mismatches.is_empty(),
+        "{} unexpected outcomes:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
