@@ -291,3 +291,34 @@ fn animated_gif_stays_animated_and_frame_flags_apply() {
     assert_eq!(code, 0, "{stderr}");
     assert!(out.join("wave.png").exists(), "{stderr}");
 }
+
+#[test]
+fn the_readme_main_job_prepares_every_sample() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (code, stderr) = avatar(&[
+        "prep",
+        samples.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        files_under(&out),
+        vec![
+            "animated.gif",
+            "landscape.jpg",
+            "portrait-exif6.jpg",
+            "transparent.png"
+        ]
+    );
+    let portrait = decode(&std::fs::read(out.join("portrait-exif6.jpg")).unwrap());
+    assert_eq!((portrait.width, portrait.height), (900, 900));
+    // Upright: the red block is in the top-left of the (centred, 600 px wide) content.
+    assert!(
+        color_distance(portrait.at(150 + 40, 40), [255, 0, 0, 255]) <= 40,
+        "{:?}",
+        portrait.at(190, 40)
+    );
+}
