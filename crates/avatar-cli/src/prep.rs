@@ -419,8 +419,13 @@ fn sheet_cell(job: &Job, output: Result<&[u8], &str>) -> sheet::Cell {
     }
 }
 
-/// Writes one outcome's output; returns its report record and the line to print.
-fn finish(job: &Job, outcome: avatar_prep::FileOutcome) -> (Record, String) {
+/// Writes one outcome's output; returns its report record, the line to print and, when
+/// `sheet` is set, its contact-sheet cell (made from the bytes in hand, not read back).
+fn finish(
+    job: &Job,
+    outcome: avatar_prep::FileOutcome,
+    sheet: bool,
+) -> (Record, String, Option<sheet::Cell>) {
     let name = job.input.display();
     let mut rec = Record::new(&job.input, "ok");
     rec.time_ms = outcome.elapsed.as_secs_f64() * 1000.0;
@@ -439,14 +444,16 @@ fn finish(job: &Job, outcome: avatar_prep::FileOutcome) -> (Record, String) {
                 Ok(()) => {
                     rec.output = Some(path.display().to_string());
                     let line = format!("{name}: ok: {} -> {}", describe(&img), path.display());
-                    (rec, line)
+                    let cell = sheet.then(|| sheet_cell(job, Ok(img.bytes())));
+                    (rec, line, cell)
                 }
                 Err(e) => {
                     rec.status = "error";
                     rec.error_kind = Some("io");
                     rec.message = Some(format!("cannot write {}: {e}", path.display()));
                     let line = format!("{name}: io: cannot write {}: {e}", path.display());
-                    (rec, line)
+                    let cell = sheet.then(|| sheet_cell(job, Err("io")));
+                    (rec, line, cell)
                 }
             }
         }
@@ -455,7 +462,8 @@ fn finish(job: &Job, outcome: avatar_prep::FileOutcome) -> (Record, String) {
             rec.error_kind = Some(e.kind().as_str());
             rec.message = Some(message(&e));
             let line = format!("{name}: {}: {}", e.kind(), message(&e));
-            (rec, line)
+            let cell = sheet.then(|| sheet_cell(job, Err(e.kind().as_str())));
+            (rec, line, cell)
         }
     }
 }
@@ -532,13 +540,8 @@ pub fn run(args: &PrepArgs) -> Result<ExitCode> {
     pool.install(|| {
         avatar_prep::prepare_files_with(&paths, &options, |k, outcome| {
             let i = todo[k];
-            let (rec, line) = finish(&jobs[i], outcome);
-            if want_sheet(i) {
-                let out = rec.output.as_ref().and_then(|o| std::fs::read(o).ok());
-                let cell = match (&out, rec.error_kind) {
-                    (Some(bytes), _) => sheet_cell(&jobs[i], Ok(bytes)),
-                    (None, kind) => sheet_cell(&jobs[i], Err(kind.unwrap_or("error"))),
-                };
+            let (rec, line, cell) = finish(&jobs[i], outcome, want_sheet(i));
+            if let Some(cell) = cell {
                 cells.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(cell);
             }
             let failed = rec.status != "ok";
