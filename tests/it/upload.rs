@@ -13,11 +13,16 @@ fn avatar_jpeg(side: u32) -> Vec<u8> {
     jpeg(&photo(side, side, 7), &JpegFixture::default())
 }
 
-/// A client for the emulator with fast retries and no pacing.
-fn client(emu: &SlackEmulator) -> SlackClient {
+/// A builder for the emulator, without pacing.
+fn builder(emu: &SlackEmulator) -> avatar_upload::SlackClientBuilder {
     SlackClient::builder(TOKEN)
         .base_url(emu.base_url())
         .requests_per_minute(None)
+}
+
+/// A client for the emulator with fast retries and no pacing.
+fn client(emu: &SlackEmulator) -> SlackClient {
+    builder(emu)
         .retry(
             RetryPolicy::default()
                 .backoff(Duration::from_millis(20), Duration::from_millis(100))
@@ -121,9 +126,7 @@ async fn rate_limit_waits_retry_after_and_resends_identical_bytes() {
     emu.push(Reply::RateLimited(Some("1".into())));
     let events = Arc::new(Mutex::new(Vec::new()));
     let seen = events.clone();
-    let c = SlackClient::builder(TOKEN)
-        .base_url(emu.base_url())
-        .requests_per_minute(None)
+    let c = builder(&emu)
         .on_retry(move |e| {
             seen.lock()
                 .unwrap()
@@ -177,9 +180,7 @@ async fn retries_are_bounded_by_count_and_total_wait() {
     for _ in 0..5 {
         emu.push(Reply::RateLimited(Some("0".into())));
     }
-    let c = SlackClient::builder(TOKEN)
-        .base_url(emu.base_url())
-        .requests_per_minute(None)
+    let c = builder(&emu)
         .retry(RetryPolicy::default().max_retries(2))
         .build()
         .unwrap();
@@ -193,9 +194,7 @@ async fn retries_are_bounded_by_count_and_total_wait() {
     // A Retry-After beyond the total wait budget is not waited for at all.
     let emu = SlackEmulator::start().await;
     emu.push(Reply::RateLimited(Some("100".into())));
-    let c = SlackClient::builder(TOKEN)
-        .base_url(emu.base_url())
-        .requests_per_minute(None)
+    let c = builder(&emu)
         .retry(RetryPolicy::default().max_total_wait(Duration::from_secs(5)))
         .build()
         .unwrap();
@@ -306,9 +305,7 @@ async fn bot_tokens_are_refused_before_any_request() {
 async fn timeouts_and_dropped_connections_are_transport_errors() {
     let emu = SlackEmulator::start().await;
     emu.push(Reply::Slow(Duration::from_secs(3)));
-    let c = SlackClient::builder(TOKEN)
-        .base_url(emu.base_url())
-        .requests_per_minute(None)
+    let c = builder(&emu)
         .timeout(Duration::from_millis(300))
         .retry(RetryPolicy::none())
         .build()
@@ -333,12 +330,7 @@ async fn timeouts_and_dropped_connections_are_transport_errors() {
 
     let emu = SlackEmulator::start().await;
     emu.push(Reply::Drop);
-    let c = SlackClient::builder(TOKEN)
-        .base_url(emu.base_url())
-        .requests_per_minute(None)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let c = builder(&emu).retry(RetryPolicy::none()).build().unwrap();
     let err = c
         .set_photo(&Photo::new(avatar_jpeg(512)).unwrap())
         .await

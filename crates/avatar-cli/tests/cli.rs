@@ -3,37 +3,11 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failure is the test failing.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
+use common::{avatar, files_under};
 
 use avatar_tests::{color_distance, corner_markers, decode, jpeg, photo, png_rgba, JpegFixture};
-
-fn avatar(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_avatar"))
-        .args(args)
-        .output()
-        .expect("run avatar");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 #[test]
 fn folder_with_good_and_bad_files() {
