@@ -308,3 +308,88 @@ pub fn try_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
     let img = image::load_from_memory(bytes).ok()?;
     Some((img.width(), img.height()))
 }
+
+/// Writes bits MSB first with JPEG byte stuffing (`FF` → `FF 00`); pads with 1 bits.
+struct JpegBits {
+    out: Vec<u8>,
+    acc: u32,
+    n: u32,
+}
+
+impl JpegBits {
+    fn put(&mut self, value: u32, bits: u32) {
+        for i in (0..bits).rev() {
+            self.acc = (self.acc << 1) | ((value >> i) & 1);
+            self.n += 1;
+            if self.n == 8 {
+                self.out.push(self.acc as u8);
+                if self.acc == 0xFF {
+                    self.out.push(0);
+                }
+                (self.acc, self.n) = (0, 0);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        while self.n != 0 {
+            self.put(1, 1);
+        }
+        self.out
+    }
+}
+
+/// A valid grey progressive JPEG of `side` × `side` (flat mid-grey) whose DC scan is
+/// followed by `ac_scans` scans of the AC band, each a few bytes long (one end-of-band run
+/// covering every block) but each making a decoder walk every block of the image: the
+/// "many scans" denial of service that libjpeg-turbo's scan limit guards against.
+pub fn progressive_scan_bomb(side: u16, ac_scans: usize) -> Vec<u8> {
+    let mut j = vec![0xFF, 0xD8];
+    let mut segment = |marker: u8, body: &[u8]| {
+        j.extend_from_slice(&[0xFF, marker]);
+        j.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        j.extend_from_slice(body);
+    };
+    let mut dqt = vec![0u8];
+    dqt.extend_from_slice(&[1; 64]);
+    segment(0xDB, &dqt);
+    let [h1, h0] = side.to_be_bytes();
+    segment(0xC2, &[8, h1, h0, h1, h0, 1, 1, 0x11, 0]);
+    // One code of length 1 in each table: DC category 0, and AC "EOB run of 2^14 + 14 bits".
+    let table = |class_id: u8, symbol: u8| {
+        let mut t = vec![class_id, 1];
+        t.extend_from_slice(&[0; 15]);
+        t.push(symbol);
+        t
+    };
+    segment(0xC4, &table(0x00, 0x00));
+    segment(0xC4, &table(0x10, 0xE0));
+    let blocks = usize::from(side.div_ceil(8)).pow(2);
+    segment(0xDA, &[1, 1, 0x00, 0, 0, 0]);
+    let mut dc = JpegBits {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
+    for _ in 0..blocks {
+        dc.put(0, 1);
+    }
+    let dc = dc.finish();
+    j.extend_from_slice(&dc);
+    let mut ac = JpegBits {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
+    for _ in 0..blocks.div_ceil(32_767) {
+        ac.put(0, 1);
+        ac.put((1 << 14) - 1, 14);
+    }
+    let ac = ac.finish();
+    for _ in 0..ac_scans {
+        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0x00, 1, 63, 0]);
+        j.extend_from_slice(&ac);
+    }
+    j.extend_from_slice(&[0xFF, 0xD9]);
+    j
+}

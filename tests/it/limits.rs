@@ -1,7 +1,7 @@
 //! Limits fire from the header, before pixel memory is taken; bad input gives typed errors.
 
 use avatar_prep::{prepare, prepare_file, ErrorKind, Limits, PrepError, PrepOptions};
-use avatar_tests::{gif, jpeg, photo, png_rgba, JpegFixture, Pixels, BLUE};
+use avatar_tests::{color_distance, gif, jpeg, photo, png_rgba, JpegFixture, Pixels, BLUE};
 
 use crate::alloc::largest_allocation_during;
 
@@ -295,4 +295,76 @@ fn every_prefix_and_header_bit_flip_fails_cleanly() {
             }
         }
     }
+}
+
+#[test]
+fn progressive_jpeg_with_thousands_of_scans_is_refused_before_decoding() {
+    use avatar_tests::progressive_scan_bomb;
+    // A handful of scans is an ordinary progressive file: it decodes to flat grey.
+    let few = progressive_scan_bomb(1024, 5);
+    let img = prepare(&few, &PrepOptions::default()).unwrap();
+    let dec = avatar_tests::decode(img.bytes());
+    assert_eq!((dec.width, dec.height), (1024, 1024));
+    assert!(
+        color_distance(dec.at(512, 512), [128, 128, 128, 255]) <= 2,
+        "{:?}",
+        dec.at(512, 512)
+    );
+    // 5000 scans of a 2048x2048 image in about 100 kB: 5000 passes over 65 536 blocks
+    // (without the limit: 0.47 s per 500 scans in a release build).
+    let bomb = progressive_scan_bomb(2048, 5000);
+    assert!(bomb.len() < 110_000, "{} bytes", bomb.len());
+    let (result, largest) = largest_allocation_during(|| prepare(&bomb, &PrepOptions::default()));
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PrepError::TooManyScans {
+                scans: 101,
+                limit: 100
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.kind().as_str(), "too_many_scans");
+    assert!(largest < 1 << 20, "allocated {largest} bytes at once");
+    // Exactly at the limit it is decoded.
+    let at_limit = progressive_scan_bomb(256, 99);
+    let opts = PrepOptions::default().limits(Limits::DEFAULT.max_jpeg_scans(100));
+    prepare(&at_limit, &opts).unwrap();
+    let err = prepare(
+        &at_limit,
+        &PrepOptions::default().limits(Limits::DEFAULT.max_jpeg_scans(99)),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TooManyScans);
+}
+
+#[test]
+fn a_real_png_pixel_bomb_within_the_limits_is_shrunk_as_it_is_read() {
+    // 8000x8000 RGBA of one colour: 256 MB of pixels in a file of a few hundred kB, under
+    // every default limit. Shrink-on-load averages 4x4 blocks as the rows arrive, so the
+    // largest buffer is the 2000x2000 shrunk image (16 MB), never the full 256 MB.
+    let (w, h) = (8000u32, 8000u32);
+    let row: Vec<u8> = [30u8, 60, 90, 255].repeat(w as usize);
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, w, h);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        for _ in 0..h {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    assert!(bytes.len() < 2 << 20, "{} bytes", bytes.len());
+    let (result, largest) = largest_allocation_during(|| prepare(&bytes, &PrepOptions::default()));
+    let img = result.unwrap();
+    assert_eq!(img.side(), 1024);
+    let dec = avatar_tests::decode(img.bytes());
+    assert!(color_distance(dec.at(512, 512), [30, 60, 90, 255]) <= 1);
+    assert!(largest < 17_000_000, "largest allocation {largest} bytes");
 }

@@ -6,5 +6,6 @@ mod alloc;
 mod animation;
 mod corpus;
 mod limits;
+mod regressions;
 mod still;
 mod upload;

@@ -654,3 +654,77 @@ fn shrink_on_load_keeps_quality_and_the_crop_box() {
         dec.at(256, 256)
     );
 }
+
+/// PSNR over premultiplied RGB and alpha, so colour under transparent pixels does not count.
+fn psnr_rgba(a: &Pixels, b: &Pixels) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let (mut se, mut n) = (0f64, 0f64);
+    for (p, q) in a.rgba.chunks_exact(4).zip(b.rgba.chunks_exact(4)) {
+        let (pa, qa) = (f64::from(p[3]) / 255.0, f64::from(q[3]) / 255.0);
+        for c in 0..3 {
+            let d = f64::from(p[c]) * pa - f64::from(q[c]) * qa;
+            se += d * d;
+        }
+        let d = f64::from(p[3]) - f64::from(q[3]);
+        se += d * d;
+        n += 4.0;
+    }
+    10.0 * (255.0f64 * 255.0 / (se / n).max(1e-9)).log10()
+}
+
+#[test]
+fn png_shrink_on_load_keeps_quality_alpha_and_the_crop_box() {
+    // 4000x3000 RGBA with a feathered alpha edge and a fully transparent band (a cut-out):
+    // the letterbox, centre crop and crop box all average 2x2 blocks as rows arrive
+    // (2000/1500/1333 px >= 1.5 x 1024), compared with the full decode.
+    let base = photo(4000, 3000, 33);
+    let cutout = Pixels::from_fn(4000, 3000, |x, y| {
+        let mut p = base.at(x, y);
+        p[3] = match x {
+            0..=799 => 0,
+            800..=1311 => ((x - 800) / 2) as u8,
+            _ => 255,
+        };
+        if y < 100 {
+            p = [0, 255, 0, 0]; // transparent green must not bleed into the neighbours
+        }
+        p
+    });
+    let bytes = png_rgba(&cutout, Some(8));
+    for fit in [
+        Fit::Letterbox { background: None },
+        Fit::CenterCrop,
+        Fit::Crop(CropBox::new(50, 700, 2000)),
+    ] {
+        let fast = prepare(&bytes, &PrepOptions::default().fit(fit)).unwrap();
+        let full = prepare(
+            &bytes,
+            &PrepOptions::default().fit(fit).shrink_on_load(false),
+        )
+        .unwrap();
+        assert_eq!(fast.placement(), full.placement());
+        assert_eq!((fast.side(), fast.source().width), (1024, 4000));
+        let (a, b) = (decode(fast.bytes()), decode(full.bytes()));
+        let q = psnr_rgba(&a, &b);
+        assert!(q >= 40.0, "{fit:?}: PSNR {q:.1} dB");
+        // No green fringe anywhere: the transparent band lent no colour.
+        let greenest = a
+            .rgba
+            .chunks_exact(4)
+            .filter(|p| p[3] > 32)
+            .map(|p| i32::from(p[1]) - i32::from(p[0].max(p[2])))
+            .max()
+            .unwrap();
+        let greenest_full = b
+            .rgba
+            .chunks_exact(4)
+            .filter(|p| p[3] > 32)
+            .map(|p| i32::from(p[1]) - i32::from(p[0].max(p[2])))
+            .max()
+            .unwrap();
+        assert!(
+            greenest <= greenest_full + 8,
+            "{fit:?}: green fringe {greenest} vs {greenest_full}"
+        );
+    }
+}

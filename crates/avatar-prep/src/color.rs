@@ -147,16 +147,14 @@ pub(crate) fn over(src: [u8; 4], dst: [u8; 4]) -> [u8; 4] {
 pub(crate) fn compose(side: u32, background: Rgba, content: &[u8], dst: Rect) -> Vec<u8> {
     let bg = background.to_array();
     let s = side as usize;
-    let mut canvas = Vec::with_capacity(s * s * 4);
-    for _ in 0..s * s {
-        canvas.extend_from_slice(&bg);
-    }
+    let mut canvas = bg.repeat(s * s);
     let row = dst.w as usize * 4;
     for (y, src_row) in content.chunks_exact(row).enumerate() {
         let start = ((dst.y as usize + y) * s + dst.x as usize) * 4;
         let dst_row = &mut canvas[start..start + row];
-        if bg[3] == 0 {
-            // Over a transparent background the content is the result.
+        // Over a transparent background, or where the row is opaque, the content is the
+        // result.
+        if bg[3] == 0 || src_row.chunks_exact(4).all(|p| p[3] == 255) {
             dst_row.copy_from_slice(src_row);
         } else {
             for (d, p) in dst_row.chunks_exact_mut(4).zip(src_row.chunks_exact(4)) {

@@ -70,6 +70,8 @@ pub(crate) struct Pending<'a> {
     bytes: &'a [u8],
     pub header: Header,
     limits: Limits,
+    /// JPEG only: an end-of-image marker follows the scans (see [`jpeg_scan_markers`]).
+    jpeg_eoi: bool,
 }
 
 /// Recognises the format from the first bytes.
@@ -207,7 +209,7 @@ impl Pending<'_> {
     pub(crate) fn decode(self, shrink: u32) -> Result<Decoded, PrepError> {
         match self.header.format {
             ImageFormat::Jpeg => jpeg_decode(self, shrink),
-            ImageFormat::Png => png_decode(self),
+            ImageFormat::Png => png_decode(self, shrink),
             ImageFormat::Gif => gif_decode(self),
         }
     }
@@ -244,12 +246,27 @@ fn jpeg_error(e: jpeg_decoder::Error) -> PrepError {
     }
 }
 
-/// True when an EOI marker follows the first scan: jpeg-decoder pads a scan that runs out
-/// of data with zeros instead of failing, so this is how a cut-off file is recognised.
-/// Entropy-coded data can hold `FF D9` only as the real EOI (every other `FF` is followed by
-/// `00` or a restart marker); segments before the first SOS are skipped by their lengths, so
-/// an EXIF thumbnail's own EOI does not count. Junk bytes between segments are skipped.
-fn jpeg_has_eoi_after_scan(b: &[u8]) -> bool {
+/// What a walk over a JPEG's markers finds after the first scan starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScanMarkers {
+    /// Start-of-scan markers, the first included (an upper bound: a comment between two
+    /// scans could hold the bytes `FF DA` too). Counting stops one past the limit.
+    scans: u32,
+    /// An EOI marker follows the first scan: jpeg-decoder pads a scan that runs out of data
+    /// with zeros instead of failing, so this is how a cut-off file is recognised.
+    eoi: bool,
+}
+
+/// Finds the first scan and counts the scans from there, stopping once `max_scans` is
+/// passed. Entropy-coded data can hold `FF DA` and `FF D9` only as real markers (every other
+/// `FF` is followed by `00` or a restart marker); segments before the first SOS are skipped by
+/// their lengths, so an EXIF thumbnail's own markers do not count. Junk bytes between
+/// segments are skipped. One memchr pass over the data, no allocation.
+fn jpeg_scan_markers(b: &[u8], max_scans: u32) -> ScanMarkers {
+    let none = ScanMarkers {
+        scans: 0,
+        eoi: false,
+    };
     let mut i = 2; // after SOI
     loop {
         // Markers may be preceded by fill bytes.
@@ -266,16 +283,38 @@ fn jpeg_has_eoi_after_scan(b: &[u8]) -> bool {
                     continue;
                 }
                 let Some(len) = b.get(i + 2..i + 4) else {
-                    return false;
+                    return none;
                 };
                 i += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
             }
             // Junk between segments: skip to the next 0xFF, as libjpeg does.
             (Some(_), Some(_)) => i += 1,
-            _ => return false,
+            _ => return none,
         }
     }
-    b[i..].windows(2).any(|w| w == [0xFF, 0xD9])
+    let mut found = ScanMarkers {
+        scans: 1,
+        eoi: false,
+    };
+    let mut rest = &b[i + 2..];
+    while let Some(at) = memchr::memchr(0xFF, rest) {
+        match rest.get(at + 1) {
+            Some(0xD9) => {
+                found.eoi = true;
+                break;
+            }
+            Some(0xDA) => {
+                found.scans += 1;
+                if found.scans > max_scans {
+                    break;
+                }
+            }
+            None => break,
+            _ => {}
+        }
+        rest = &rest[at + 1..];
+    }
+    found
 }
 
 fn jpeg_decoder_for<'a>(bytes: &'a [u8], limits: &Limits) -> jpeg_decoder::Decoder<&'a [u8]> {
@@ -312,6 +351,13 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
         }
     };
     check_dimensions(width, height, bpp, limits)?;
+    let markers = jpeg_scan_markers(bytes, limits.max_jpeg_scans);
+    if markers.scans > limits.max_jpeg_scans {
+        return Err(PrepError::TooManyScans {
+            scans: markers.scans,
+            limit: limits.max_jpeg_scans,
+        });
+    }
     let orientation = dec
         .exif_data()
         .map_or(Orientation::Normal, Orientation::from_exif_block);
@@ -327,10 +373,19 @@ fn jpeg_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, Prep
             cmyk,
         },
         limits: *limits,
+        jpeg_eoi: markers.eoi,
     })
 }
 
 fn jpeg_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
+    // libjpeg-turbo first; anything it refuses (it is stricter: it stops at a warning such
+    // as extraneous bytes or a short scan) is left to jpeg-decoder, which decides.
+    #[cfg(feature = "turbojpeg")]
+    if !p.header.cmyk {
+        if let Some(decoded) = turbo::decode(&p, shrink) {
+            return Ok(decoded);
+        }
+    }
     let mut dec = jpeg_decoder_for(p.bytes, &p.limits);
     if matches!(shrink, 2 | 4 | 8) {
         // jpeg-decoder picks the smallest IDCT scale whose output is at least this size.
@@ -339,7 +394,7 @@ fn jpeg_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
             .map_err(jpeg_error)?;
     }
     let pixels = dec.decode().map_err(jpeg_error)?;
-    if !jpeg_has_eoi_after_scan(p.bytes) {
+    if !p.jpeg_eoi {
         return Err(PrepError::truncated(
             ImageFormat::Jpeg,
             "the data ends inside the scan (no end-of-image marker)",
@@ -371,6 +426,57 @@ fn jpeg_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
         layout,
         pixels,
     })
+}
+
+/// The optional libjpeg-turbo route (cargo feature `turbojpeg`): SIMD Huffman, IDCT and
+/// colour conversion. Header, limits, EXIF and ICC still come from jpeg-decoder's header
+/// pass; CMYK/YCCK files keep the pure-Rust path.
+#[cfg(feature = "turbojpeg")]
+mod turbo {
+    use super::{Decoded, Layout, Pending};
+
+    /// The pixels at 1/`shrink` scale, or `None` for anything libjpeg-turbo does not decode
+    /// cleanly (including a missing EOI), which the caller then gives to jpeg-decoder.
+    pub(super) fn decode(p: &Pending<'_>, shrink: u32) -> Option<Decoded> {
+        if !p.jpeg_eoi {
+            return None;
+        }
+        let scale = match shrink {
+            2 => turbojpeg::ScalingFactor::ONE_HALF,
+            4 => turbojpeg::ScalingFactor::ONE_QUARTER,
+            8 => turbojpeg::ScalingFactor::ONE_EIGHTH,
+            _ => turbojpeg::ScalingFactor::ONE,
+        };
+        // A new handle per image: one that has failed on a file is not to be trusted.
+        let mut dec = turbojpeg::Decompressor::new().ok()?;
+        let header = dec.read_header(p.bytes).ok()?;
+        let (layout, format) = match header.colorspace {
+            turbojpeg::Colorspace::Gray => (Layout::L8, turbojpeg::PixelFormat::GRAY),
+            _ => (Layout::Rgb8, turbojpeg::PixelFormat::RGB),
+        };
+        // No larger than the header's size, which has passed the limits.
+        let size = header.scaled(scale);
+        if size.width > p.header.width as usize || size.height > p.header.height as usize {
+            return None;
+        }
+        let pitch = size.width * layout.bpp();
+        let mut pixels = vec![0u8; pitch * size.height];
+        dec.set_scaling_factor(scale).ok()?;
+        let image = turbojpeg::Image {
+            pixels: pixels.as_mut_slice(),
+            width: size.width,
+            pitch,
+            height: size.height,
+            format,
+        };
+        dec.decompress(p.bytes, image).ok()?;
+        Some(Decoded {
+            width: size.width as u32,
+            height: size.height as u32,
+            layout,
+            pixels,
+        })
+    }
 }
 
 /// CMYK (as jpeg-decoder gives it: ink amounts, Adobe inversion already undone) to RGB with
@@ -465,10 +571,11 @@ fn png_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepE
             cmyk: false,
         },
         limits: *limits,
+        jpeg_eoi: false,
     })
 }
 
-fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+fn png_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
     let mut reader = png_reader(p.bytes, &p.limits)?;
     let (color, depth) = reader.output_color_type();
     let layout = match color {
@@ -486,6 +593,28 @@ fn png_decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
         )));
     }
     let (width, height) = (p.header.width, p.header.height);
+    if shrink > 1 && !reader.info().interlaced {
+        // Row by row into a box average: memory is the shrunk image and one row.
+        let mut boxes = crate::shrink::BoxShrink::new(width, height, shrink, layout);
+        let mut rows = 0u32;
+        while let Some(row) = reader.next_row().map_err(png_error)? {
+            boxes.push_row(row.data());
+            rows += 1;
+        }
+        if rows != height {
+            return Err(PrepError::truncated(
+                ImageFormat::Png,
+                format!("{rows} of {height} rows"),
+            ));
+        }
+        let (width, height, pixels) = boxes.finish();
+        return Ok(Decoded {
+            width,
+            height,
+            layout,
+            pixels,
+        });
+    }
     let size = width as usize * height as usize * layout.bpp();
     match reader.output_buffer_size() {
         Some(n) if n == size => {}
@@ -563,6 +692,7 @@ fn gif_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepE
             cmyk: false,
         },
         limits: *limits,
+        jpeg_eoi: false,
     })
 }
 
@@ -647,10 +777,21 @@ mod tests {
         ];
         b.extend_from_slice(b"junk");
         b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34]);
-        assert!(!jpeg_has_eoi_after_scan(&b), "cut before EOI");
+        let eoi = |b: &[u8]| jpeg_scan_markers(b, u32::MAX).eoi;
+        assert!(!eoi(&b), "cut before EOI");
+        assert_eq!(jpeg_scan_markers(&b, u32::MAX).scans, 1);
+        // A second scan after a table between scans; the thumbnail's SOS did not count.
+        b.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x03, 0x00]);
+        b.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x02, 0x56]);
+        assert_eq!(jpeg_scan_markers(&b, u32::MAX).scans, 2);
+        assert_eq!(
+            jpeg_scan_markers(&b, 1).scans,
+            2,
+            "stops one past the limit"
+        );
         b.extend_from_slice(&[0xFF, 0xD9]);
-        assert!(jpeg_has_eoi_after_scan(&b));
+        assert!(eoi(&b));
         b.extend_from_slice(b"trailing data some phones append");
-        assert!(jpeg_has_eoi_after_scan(&b));
+        assert!(eoi(&b));
     }
 }

@@ -26,11 +26,12 @@ pub(crate) fn pixel_traits(rgba: &[u8]) -> PixelTraits {
 }
 
 /// Keeps channels `keep` of every RGBA pixel (e.g. `[0, 1, 2]` for RGB, `[0]` for grey).
-fn select_channels(rgba: &[u8], keep: &[usize]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rgba.len() / 4 * keep.len());
-    for px in rgba.chunks_exact(4) {
-        for &c in keep {
-            out.push(px[c]);
+/// `N` and `keep` are constants at every call, so the inner loop unrolls.
+fn select_channels<const N: usize>(rgba: &[u8], keep: [usize; N]) -> Vec<u8> {
+    let mut out = vec![0u8; rgba.len() / 4 * N];
+    for (o, px) in out.chunks_exact_mut(N).zip(rgba.chunks_exact(4)) {
+        for (d, &c) in o.iter_mut().zip(keep.iter()) {
+            *d = px[c];
         }
     }
     out
@@ -41,12 +42,22 @@ fn select_channels(rgba: &[u8], keep: &[usize]) -> Vec<u8> {
 pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
     let side16 = u16::try_from(side)
         .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
-    let traits = pixel_traits(rgba);
-    let (data, color) = if traits.grey {
-        (select_channels(rgba, &[0]), jpeg_encoder::ColorType::Luma)
+    let grey = pixel_traits(rgba).grey;
+    #[cfg(feature = "turbojpeg")]
+    return turbo_jpeg(rgba, side16, quality, grey)
+        .map_err(|e| PrepError::internal(format!("JPEG encoder: {e}")));
+    #[cfg(not(feature = "turbojpeg"))]
+    rust_jpeg(rgba, side16, quality, grey)
+}
+
+/// The JPEG encoder of the default build: jpeg-encoder.
+#[cfg(not(feature = "turbojpeg"))]
+fn rust_jpeg(rgba: &[u8], side16: u16, quality: u8, grey: bool) -> Result<Vec<u8>, PrepError> {
+    let (data, color) = if grey {
+        (select_channels(rgba, [0]), jpeg_encoder::ColorType::Luma)
     } else {
         (
-            select_channels(rgba, &[0, 1, 2]),
+            select_channels(rgba, [0, 1, 2]),
             jpeg_encoder::ColorType::Rgb,
         )
     };
@@ -59,17 +70,48 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     Ok(out)
 }
 
+/// The same JPEG through libjpeg-turbo (cargo feature `turbojpeg`): 4:2:0 or grey, optimised
+/// Huffman tables, JFIF header only; RGBA goes in as it is (the fourth byte is ignored).
+#[cfg(feature = "turbojpeg")]
+fn turbo_jpeg(
+    rgba: &[u8],
+    side16: u16,
+    quality: u8,
+    grey: bool,
+) -> Result<Vec<u8>, turbojpeg::Error> {
+    let side = usize::from(side16);
+    let mut enc = turbojpeg::Compressor::new()?;
+    enc.set_quality(i32::from(quality.clamp(1, 100)))?;
+    enc.set_optimize(true)?;
+    let luma;
+    let (pixels, format, pitch) = if grey {
+        enc.set_subsamp(turbojpeg::Subsamp::Gray)?;
+        luma = select_channels(rgba, [0]);
+        (luma.as_slice(), turbojpeg::PixelFormat::GRAY, side)
+    } else {
+        enc.set_subsamp(turbojpeg::Subsamp::Sub2x2)?;
+        (rgba, turbojpeg::PixelFormat::RGBX, side * 4)
+    };
+    enc.compress_to_vec(turbojpeg::Image {
+        pixels,
+        width: side,
+        pitch,
+        height: side,
+        format,
+    })
+}
+
 /// Encodes an RGBA square as an 8-bit PNG, using grey and/or dropping alpha when that
 /// holds the pixels exactly.
 pub(crate) fn png(rgba: &[u8], side: u32) -> Result<Vec<u8>, PrepError> {
     let traits = pixel_traits(rgba);
     let (data, color) = match (traits.grey, traits.opaque) {
-        (true, true) => (select_channels(rgba, &[0]), png::ColorType::Grayscale),
+        (true, true) => (select_channels(rgba, [0]), png::ColorType::Grayscale),
         (true, false) => (
-            select_channels(rgba, &[0, 3]),
+            select_channels(rgba, [0, 3]),
             png::ColorType::GrayscaleAlpha,
         ),
-        (false, true) => (select_channels(rgba, &[0, 1, 2]), png::ColorType::Rgb),
+        (false, true) => (select_channels(rgba, [0, 1, 2]), png::ColorType::Rgb),
         (false, false) => (rgba.to_vec(), png::ColorType::Rgba),
     };
     let err = |e: png::EncodingError| PrepError::internal(format!("PNG encoder: {e}"));

@@ -94,6 +94,16 @@ pub enum PrepError {
         /// The limit in force.
         limit: u64,
     },
+    /// A JPEG has more scans than [`Limits::max_jpeg_scans`](crate::Limits::max_jpeg_scans):
+    /// every scan of a progressive JPEG is a pass over the whole image, so a few bytes per
+    /// scan could otherwise cost minutes.
+    #[error("JPEG with {scans} or more scans, the limit is {limit}")]
+    TooManyScans {
+        /// Scans counted (counting stops one past the limit).
+        scans: u32,
+        /// The limit in force.
+        limit: u32,
+    },
     /// The data ends before the image does.
     #[error("{format} data ends early: {detail}")]
     Truncated {
@@ -183,6 +193,8 @@ pub enum ErrorKind {
     TooManyFrames,
     /// [`PrepError::AnimationTooLarge`]: `animation_too_large`.
     AnimationTooLarge,
+    /// [`PrepError::TooManyScans`]: `too_many_scans`.
+    TooManyScans,
     /// [`PrepError::Truncated`]: `truncated`.
     Truncated,
     /// [`PrepError::Corrupt`]: `corrupt`.
@@ -214,6 +226,7 @@ impl ErrorKind {
             ErrorKind::DecoderMemory => "decoder_memory",
             ErrorKind::TooManyFrames => "too_many_frames",
             ErrorKind::AnimationTooLarge => "animation_too_large",
+            ErrorKind::TooManyScans => "too_many_scans",
             ErrorKind::Truncated => "truncated",
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::InvalidCrop => "invalid_crop",
@@ -245,6 +258,7 @@ impl PrepError {
             PrepError::DecoderMemory { .. } => ErrorKind::DecoderMemory,
             PrepError::TooManyFrames { .. } => ErrorKind::TooManyFrames,
             PrepError::AnimationTooLarge { .. } => ErrorKind::AnimationTooLarge,
+            PrepError::TooManyScans { .. } => ErrorKind::TooManyScans,
             PrepError::Truncated { .. } => ErrorKind::Truncated,
             PrepError::Corrupt { .. } => ErrorKind::Corrupt,
             PrepError::InvalidCrop { .. } => ErrorKind::InvalidCrop,

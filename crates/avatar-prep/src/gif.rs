@@ -35,16 +35,24 @@ struct Scan {
 /// count and the animation budget. Stops early once the count passes any limit.
 fn scan(bytes: &[u8], o: &PrepOptions) -> Result<Scan, PrepError> {
     let mut dec = gif_decoder(bytes, &o.limits, true)?;
-    let (width, height) = (u32::from(dec.width()), u32::from(dec.height()));
+    let (mut width, mut height) = (u32::from(dec.width()), u32::from(dec.height()));
     let global = dec.global_palette().map(<[u8]>::to_vec);
     let mut any_local = false;
     let mut delays = Vec::new();
     let mut colors: std::collections::HashMap<[u8; 3], u64> = std::collections::HashMap::new();
     // A frame beyond this is never needed: the policy either rejects, or decimates (which
     // composites every frame, so the budget below applies to all of them).
-    let hard_cap: u64 =
-        o.limits.max_animation_pixels / (u64::from(width) * u64::from(height)).max(1);
+    let cap = |w: u32, h: u32| o.limits.max_animation_pixels / (u64::from(w) * u64::from(h)).max(1);
+    let mut hard_cap = cap(width, height);
     while let Some(f) = dec.read_next_frame().map_err(gif_error)? {
+        if delays.is_empty() && (width == 0 || height == 0) {
+            // A screen of 0x0 (seen in the wild) takes the first frame's extent, as on the
+            // still path and in browsers.
+            width = u32::from(f.left) + u32::from(f.width);
+            height = u32::from(f.top) + u32::from(f.height);
+            crate::decode::check_dimensions(width, height, 4, &o.limits)?;
+            hard_cap = cap(width, height);
+        }
         any_local |= f.palette.is_some();
         if let Some(pal) = f.palette.as_deref().or(global.as_deref()) {
             let entries = (pal.len() / 3).max(1) as u64;

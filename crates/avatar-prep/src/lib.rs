@@ -22,8 +22,10 @@
 //!    crop box with the meaning of Slack's `crop_x`/`crop_y`/`crop_w`) and the output side,
 //!    `min_side..=max_side` (512..=1024 by default; smaller images are enlarged or refused,
 //!    see [`SmallInput`]).
-//! 4. Decodes, then crops and scales in one Lanczos3 pass (premultiplied alpha) in the
-//!    stored orientation; the EXIF orientation is applied to the small output square.
+//! 4. Decodes (large JPEGs at a reduced DCT scale, large PNGs averaged in blocks as their
+//!    rows arrive: see [`PrepOptions::shrink_on_load`]), then crops and scales in one Lanczos3
+//!    pass (premultiplied alpha) in the stored orientation; the EXIF orientation is applied to
+//!    the small output square.
 //! 5. Converts to 8-bit sRGB: grey, palette, 16-bit, CMYK (Adobe formula) and embedded ICC
 //!    profiles (Display P3, Adobe RGB, …).
 //! 6. Encodes JPEG (4:2:0, optimised Huffman tables) or PNG ([`OutputFormat`]). The output
@@ -55,6 +57,7 @@ mod options;
 mod orient;
 mod pipeline;
 mod resize;
+mod shrink;
 
 pub use batch::{prepare_files, prepare_files_with, FileOutcome};
 pub use error::{ErrorKind, PrepError};

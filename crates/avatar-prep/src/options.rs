@@ -254,6 +254,12 @@ pub struct Limits {
     /// frames of 3162×3162, or 1 000 frames of 1000×1000): every frame is composited at full
     /// size, so this bounds the time, while memory stays at a few frames.
     pub max_animation_pixels: u64,
+    /// Most scans a JPEG may have, counted from the markers before any is decoded. Default
+    /// 100: a baseline JPEG has 1 (up to 4), libjpeg's progressive script 10, mozjpeg's
+    /// optimised ones about 10 to 20; but each scan of a progressive file is a pass over every
+    /// block, and a scan can be 10 bytes long, so 10 000 of them in a 100 kB file would keep
+    /// a core busy for minutes (libjpeg-turbo's `TJPARAM_SCANLIMIT` guards the same way).
+    pub max_jpeg_scans: u32,
 }
 
 impl Limits {
@@ -265,6 +271,7 @@ impl Limits {
         max_pixels: 89_478_485,
         max_decode_bytes: 512 * 1024 * 1024,
         max_animation_pixels: 1_000_000_000,
+        max_jpeg_scans: 100,
     };
 
     /// No ceilings at all: only for trusted input.
@@ -276,6 +283,7 @@ impl Limits {
             max_pixels: u64::MAX,
             max_decode_bytes: u64::MAX,
             max_animation_pixels: u64::MAX,
+            max_jpeg_scans: u32::MAX,
         }
     }
 
@@ -301,6 +309,12 @@ impl Limits {
     /// Sets [`Limits::max_animation_pixels`].
     pub const fn max_animation_pixels(mut self, pixels: u64) -> Limits {
         self.max_animation_pixels = pixels;
+        self
+    }
+
+    /// Sets [`Limits::max_jpeg_scans`].
+    pub const fn max_jpeg_scans(mut self, scans: u32) -> Limits {
+        self.max_jpeg_scans = scans;
         self
     }
 
@@ -348,9 +362,11 @@ pub struct PrepOptions {
     /// Apply the EXIF orientation (JPEG APP1, PNG eXIf) so the output is upright.
     /// Default `true`.
     pub apply_orientation: bool,
-    /// Decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain when the output is at least
-    /// that much smaller (keeping at least 2× the output resolution for the Lanczos3 pass,
-    /// as libvips does). Crop boxes are scaled into the reduced image. Default `true`.
+    /// Decode at 1/2, 1/4 or 1/8 scale when the output is at least that much smaller
+    /// (keeping at least 1.5× the output resolution for the Lanczos3 pass; libvips keeps 2×):
+    /// JPEGs in the DCT domain, non-interlaced PNGs by averaging blocks as the rows arrive (the
+    /// full-size image is then never in memory). Crop boxes are scaled into the reduced image.
+    /// Default `true`.
     pub shrink_on_load: bool,
     /// Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, …) to sRGB.
     /// Default `true`. CMYK JPEGs are converted with the Adobe formula whatever this says.
