@@ -242,6 +242,26 @@ pub fn png_full(
     out
 }
 
+/// A real (fully decodable) `width` × `height` RGBA PNG of one colour, written row by row so
+/// the pixels are never in memory: a pixel bomb of a few hundred kB for 8000 × 8000.
+pub fn flat_png_rgba(width: u32, height: u32, colour: [u8; 4]) -> Vec<u8> {
+    let row: Vec<u8> = colour.repeat(width as usize);
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, width, height);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Fast);
+        let mut writer = enc.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        for _ in 0..height {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    bytes
+}
+
 /// A GIF of the given RGBA frames (all full-screen), `delay` in 1/100 s, looping forever.
 pub fn gif(frames: &[Pixels], delay: u16) -> Vec<u8> {
     let (w, h) = (frames[0].width as u16, frames[0].height as u16);

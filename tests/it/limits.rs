@@ -345,21 +345,7 @@ fn a_real_png_pixel_bomb_within_the_limits_is_shrunk_as_it_is_read() {
     // 8000x8000 RGBA of one colour: 256 MB of pixels in a file of a few hundred kB, under
     // every default limit. Shrink-on-load averages 4x4 blocks as the rows arrive, so the
     // largest buffer is the 2000x2000 shrunk image (16 MB), never the full 256 MB.
-    let (w, h) = (8000u32, 8000u32);
-    let row: Vec<u8> = [30u8, 60, 90, 255].repeat(w as usize);
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, w, h);
-        enc.set_color(png::ColorType::Rgba);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Fast);
-        let mut writer = enc.write_header().unwrap();
-        let mut stream = writer.stream_writer().unwrap();
-        for _ in 0..h {
-            std::io::Write::write_all(&mut stream, &row).unwrap();
-        }
-        stream.finish().unwrap();
-    }
+    let bytes = avatar_tests::flat_png_rgba(8000, 8000, [30, 60, 90, 255]);
     assert!(bytes.len() < 2 << 20, "{} bytes", bytes.len());
     let (result, largest) = largest_allocation_during(|| prepare(&bytes, &PrepOptions::default()));
     let img = result.unwrap();

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use avatar_tests::{gif, jpeg, photo, png_with, JpegFixture, Pixels};
+use avatar_tests::{
+    flat_png_rgba, gif, jpeg, photo, png_with, progressive_scan_bomb, JpegFixture, Pixels,
+};
 
 /// The largest peak RSS of any child waited for so far, in bytes.
 fn children_max_rss() -> u64 {
@@ -99,6 +101,22 @@ fn hostile_inputs_stay_under_the_ceilings() {
             j.splice(2..2, seg);
             j
         }),
+        // Within every limit, 256 MB of pixels: read row by row into 4x4 block averages.
+        (
+            "png_8000x8000_rgba_one_colour.png",
+            flat_png_rgba(8000, 8000, [200, 30, 30, 255]),
+        ),
+        ("jpeg_5000_scans.jpg", progressive_scan_bomb(2048, 5000)),
+        ("jpeg_8mb_garbage_icc.jpg", {
+            let icc: Vec<u8> = (0..8_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+            jpeg(
+                &photo(64, 64, 2),
+                &JpegFixture {
+                    icc: Some(&icc),
+                    ..Default::default()
+                },
+            )
+        }),
         ("empty.jpg", Vec::new()),
         ("one_byte.png", vec![0x89]),
     ];
@@ -107,6 +125,11 @@ fn hostile_inputs_stay_under_the_ceilings() {
         let path = tmp.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let (took, rss, stderr) = run(&path, &out);
+        eprintln!(
+            "{name}: {took:?}, peak RSS so far {} MiB: {}",
+            rss >> 20,
+            stderr.trim()
+        );
         assert!(took < Duration::from_secs(10), "{name}: {took:?}");
         assert!(rss < CEILING, "{name}: peak RSS {} MiB", rss >> 20);
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
