@@ -592,12 +592,43 @@ fn prepare_files_keeps_order_and_goes_on_after_bad_files() {
 }
 
 /// Peak signal-to-noise ratio between two same-size images, RGB channels, in dB.
+/// `bytes` prepared with `fit`, with and without shrink-on-load; the placement must agree.
+fn with_and_without_shrink(
+    bytes: &[u8],
+    fit: Fit,
+) -> (avatar_prep::PreparedImage, avatar_prep::PreparedImage) {
+    let fast = prepare(bytes, &PrepOptions::default().fit(fit)).unwrap();
+    let full = prepare(
+        bytes,
+        &PrepOptions::default().fit(fit).shrink_on_load(false),
+    )
+    .unwrap();
+    assert_eq!(fast.placement(), full.placement(), "{fit:?}");
+    (fast, full)
+}
+
 fn psnr(a: &Pixels, b: &Pixels) -> f64 {
+    psnr_channels(a, b, false)
+}
+
+/// PSNR over RGB; `with_alpha`: over premultiplied RGB and alpha, so colour under
+/// transparent pixels does not count.
+fn psnr_channels(a: &Pixels, b: &Pixels, with_alpha: bool) -> f64 {
     assert_eq!((a.width, a.height), (b.width, b.height));
     let (mut se, mut n) = (0f64, 0f64);
     for (p, q) in a.rgba.chunks_exact(4).zip(b.rgba.chunks_exact(4)) {
+        let (pa, qa) = if with_alpha {
+            (f64::from(p[3]) / 255.0, f64::from(q[3]) / 255.0)
+        } else {
+            (1.0, 1.0)
+        };
         for c in 0..3 {
-            let d = f64::from(p[c]) - f64::from(q[c]);
+            let d = f64::from(p[c]) * pa - f64::from(q[c]) * qa;
+            se += d * d;
+            n += 1.0;
+        }
+        if with_alpha {
+            let d = f64::from(p[3]) - f64::from(q[3]);
             se += d * d;
             n += 1.0;
         }
@@ -622,13 +653,7 @@ fn shrink_on_load_keeps_quality_and_the_crop_box() {
         Fit::CenterCrop,
         Fit::Crop(CropBox::new(100, 200, 3200)),
     ] {
-        let fast = prepare(&bytes, &PrepOptions::default().fit(fit)).unwrap();
-        let full = prepare(
-            &bytes,
-            &PrepOptions::default().fit(fit).shrink_on_load(false),
-        )
-        .unwrap();
-        assert_eq!(fast.placement(), full.placement());
+        let (fast, full) = with_and_without_shrink(&bytes, fit);
         assert_eq!(
             fast.source().width,
             4800,
@@ -655,23 +680,6 @@ fn shrink_on_load_keeps_quality_and_the_crop_box() {
     );
 }
 
-/// PSNR over premultiplied RGB and alpha, so colour under transparent pixels does not count.
-fn psnr_rgba(a: &Pixels, b: &Pixels) -> f64 {
-    assert_eq!((a.width, a.height), (b.width, b.height));
-    let (mut se, mut n) = (0f64, 0f64);
-    for (p, q) in a.rgba.chunks_exact(4).zip(b.rgba.chunks_exact(4)) {
-        let (pa, qa) = (f64::from(p[3]) / 255.0, f64::from(q[3]) / 255.0);
-        for c in 0..3 {
-            let d = f64::from(p[c]) * pa - f64::from(q[c]) * qa;
-            se += d * d;
-        }
-        let d = f64::from(p[3]) - f64::from(q[3]);
-        se += d * d;
-        n += 4.0;
-    }
-    10.0 * (255.0f64 * 255.0 / (se / n).max(1e-9)).log10()
-}
-
 #[test]
 fn png_shrink_on_load_keeps_quality_alpha_and_the_crop_box() {
     // 4000x3000 RGBA with a feathered alpha edge and a fully transparent band (a cut-out):
@@ -696,32 +704,21 @@ fn png_shrink_on_load_keeps_quality_alpha_and_the_crop_box() {
         Fit::CenterCrop,
         Fit::Crop(CropBox::new(50, 700, 2000)),
     ] {
-        let fast = prepare(&bytes, &PrepOptions::default().fit(fit)).unwrap();
-        let full = prepare(
-            &bytes,
-            &PrepOptions::default().fit(fit).shrink_on_load(false),
-        )
-        .unwrap();
-        assert_eq!(fast.placement(), full.placement());
+        let (fast, full) = with_and_without_shrink(&bytes, fit);
         assert_eq!((fast.side(), fast.source().width), (1024, 4000));
         let (a, b) = (decode(fast.bytes()), decode(full.bytes()));
-        let q = psnr_rgba(&a, &b);
+        let q = psnr_channels(&a, &b, true);
         assert!(q >= 40.0, "{fit:?}: PSNR {q:.1} dB");
         // No green fringe anywhere: the transparent band lent no colour.
-        let greenest = a
-            .rgba
-            .chunks_exact(4)
-            .filter(|p| p[3] > 32)
-            .map(|p| i32::from(p[1]) - i32::from(p[0].max(p[2])))
-            .max()
-            .unwrap();
-        let greenest_full = b
-            .rgba
-            .chunks_exact(4)
-            .filter(|p| p[3] > 32)
-            .map(|p| i32::from(p[1]) - i32::from(p[0].max(p[2])))
-            .max()
-            .unwrap();
+        let greenest = |p: &Pixels| {
+            p.rgba
+                .chunks_exact(4)
+                .filter(|p| p[3] > 32)
+                .map(|p| i32::from(p[1]) - i32::from(p[0].max(p[2])))
+                .max()
+                .unwrap()
+        };
+        let (greenest, greenest_full) = (greenest(&a), greenest(&b));
         assert!(
             greenest <= greenest_full + 8,
             "{fit:?}: green fringe {greenest} vs {greenest_full}"
