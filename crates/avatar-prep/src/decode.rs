@@ -428,8 +428,8 @@ fn jpeg_decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
     })
 }
 
-/// The optional libjpeg-turbo route (cargo feature `turbojpeg`): SIMD Huffman, IDCT and
-/// colour conversion. Header, limits, EXIF and ICC still come from jpeg-decoder's header
+/// The optional libjpeg-turbo route (cargo feature `turbojpeg`): a faster Huffman decoder,
+/// SIMD IDCT and colour conversion. Header, limits, EXIF and ICC still come from jpeg-decoder's header
 /// pass; CMYK/YCCK files keep the pure-Rust path.
 #[cfg(feature = "turbojpeg")]
 mod turbo {
