@@ -39,8 +39,11 @@ impl Compositor {
         }
     }
 
-    /// Draws one decoded frame (`frame` RGBA, `rect` size; transparent pixels have alpha 0).
-    pub(crate) fn draw(&mut self, rect: Rect, dispose: Dispose, frame: &[u8]) {
+    /// Draws one decoded frame (`frame` RGBA, `rect` size) after disposing of the previous
+    /// one. With `blend`, the frame goes *over* the canvas (GIF's transparency, WebP's alpha
+    /// blending); without, it replaces the canvas in its rectangle, alpha included (WebP's
+    /// "do not blend").
+    pub(crate) fn draw(&mut self, rect: Rect, dispose: Dispose, blend: bool, frame: &[u8]) {
         let (w, h) = (self.width, self.height);
         match self.pending.take() {
             Some((Dispose::Background, r)) => {
@@ -71,12 +74,19 @@ impl Compositor {
                 let src = ((y - rect.y) * rect.w) as usize * 4;
                 let dst = (y * w + rect.x) as usize * 4;
                 let n = (x_end - rect.x) as usize * 4;
-                for (d, s) in self.canvas[dst..dst + n]
-                    .chunks_exact_mut(4)
-                    .zip(frame[src..src + n].chunks_exact(4))
-                {
-                    if s[3] != 0 {
-                        d.copy_from_slice(s);
+                let (to, from) = (&mut self.canvas[dst..dst + n], &frame[src..src + n]);
+                if !blend {
+                    to.copy_from_slice(from);
+                    continue;
+                }
+                for (d, s) in to.chunks_exact_mut(4).zip(from.chunks_exact(4)) {
+                    match s[3] {
+                        0 => {}
+                        255 => d.copy_from_slice(s),
+                        _ => d.copy_from_slice(&over(
+                            [s[0], s[1], s[2], s[3]],
+                            [d[0], d[1], d[2], d[3]],
+                        )),
                     }
                 }
             }

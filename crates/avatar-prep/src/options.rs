@@ -183,7 +183,8 @@ pub enum OutputFormat {
     Png,
 }
 
-/// An image format this crate reads and writes.
+/// An image format this crate reads. Output is always [`Jpeg`](ImageFormat::Jpeg),
+/// [`Png`](ImageFormat::Png) or [`Gif`](ImageFormat::Gif), the three Slack takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ImageFormat {
@@ -193,35 +194,53 @@ pub enum ImageFormat {
     Png,
     /// GIF 87a/89a.
     Gif,
+    /// WebP: lossy, lossless, alpha, animated (input only).
+    WebP,
+    /// BMP / DIB (input only).
+    Bmp,
+    /// TIFF, first page (input only).
+    Tiff,
+    /// AVIF: AV1 in HEIF (input only; cargo feature `avif`).
+    Avif,
+    /// HEIC: HEVC in HEIF, what iPhones write (input only; cargo feature `heic`).
+    Heic,
 }
 
 impl ImageFormat {
-    /// The MIME type Slack expects in the multipart `image` part.
-    pub const fn mime(self) -> &'static str {
+    /// `(MIME type, extension, name)`.
+    const fn facts(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            ImageFormat::Jpeg => "image/jpeg",
-            ImageFormat::Png => "image/png",
-            ImageFormat::Gif => "image/gif",
+            ImageFormat::Jpeg => ("image/jpeg", "jpg", "JPEG"),
+            ImageFormat::Png => ("image/png", "png", "PNG"),
+            ImageFormat::Gif => ("image/gif", "gif", "GIF"),
+            ImageFormat::WebP => ("image/webp", "webp", "WebP"),
+            ImageFormat::Bmp => ("image/bmp", "bmp", "BMP"),
+            ImageFormat::Tiff => ("image/tiff", "tif", "TIFF"),
+            ImageFormat::Avif => ("image/avif", "avif", "AVIF"),
+            ImageFormat::Heic => ("image/heic", "heic", "HEIC"),
         }
+    }
+
+    /// The MIME type (for an output format, what Slack expects in the multipart `image`
+    /// part).
+    pub const fn mime(self) -> &'static str {
+        self.facts().0
     }
 
     /// The usual file extension, without the dot.
     pub const fn extension(self) -> &'static str {
-        match self {
-            ImageFormat::Jpeg => "jpg",
-            ImageFormat::Png => "png",
-            ImageFormat::Gif => "gif",
-        }
+        self.facts().1
     }
 
-    /// The upper-case name used in messages (`JPEG`, `PNG`, `GIF`).
+    /// The name used in messages (`JPEG`, `PNG`, `GIF`, `WebP`, …).
     pub const fn name(self) -> &'static str {
-        match self {
-            ImageFormat::Jpeg => "JPEG",
-            ImageFormat::Png => "PNG",
-            ImageFormat::Gif => "GIF",
-        }
+        self.facts().2
     }
+}
+
+/// The input formats this build takes, for messages.
+pub(crate) fn accepted() -> String {
+    String::from("JPEG, PNG, GIF, WebP, BMP, TIFF")
 }
 
 impl fmt::Display for ImageFormat {

@@ -166,7 +166,7 @@ impl Preparer {
         let pending = decode::read_header(bytes, &o.limits)?;
         let header = pending.header.clone();
         if o.format == OutputFormat::Auto {
-            if let Some(anim) = animate::prepare_animation(header.format, bytes, o)? {
+            if let Some(anim) = animate::prepare_animation(&header, bytes, o)? {
                 let source = SourceInfo {
                     format: header.format,
                     width: anim.width,
@@ -179,9 +179,9 @@ impl Preparer {
                     bytes: anim.bytes,
                     format: ImageFormat::Gif,
                     frames: anim.frames,
-                    orientation: Orientation::Normal,
+                    orientation: anim.orientation,
                     background: anim.background,
-                    icc_converted: false,
+                    icc_converted: anim.icc_converted,
                 };
                 return Ok(assemble(out, &anim.plan, source, o));
             }

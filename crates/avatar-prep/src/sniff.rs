@@ -3,7 +3,8 @@
 use crate::error::PrepError;
 use crate::options::ImageFormat;
 
-/// Recognises the format from the first bytes.
+/// Recognises the format from the first bytes: a format this build decodes, or the name of
+/// one it does not ([`PrepError::UnsupportedFormat`]), or [`PrepError::NotAnImage`].
 pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, PrepError> {
     if bytes.is_empty() {
         return Err(PrepError::Empty);
@@ -18,34 +19,65 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, PrepError> {
     if starts(b"GIF87a") || starts(b"GIF89a") {
         return Ok(ImageFormat::Gif);
     }
+    if starts(b"RIFF") && bytes.get(8..12) == Some(b"WEBP") {
+        return Ok(ImageFormat::WebP);
+    }
+    if starts(b"BM") && bytes.len() >= 18 {
+        let dib = u32::from_le_bytes([bytes[14], bytes[15], bytes[16], bytes[17]]);
+        if matches!(dib, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124) {
+            return Ok(ImageFormat::Bmp);
+        }
+    }
+    if starts(b"II*\0") || starts(b"MM\0*") {
+        return Ok(ImageFormat::Tiff);
+    }
+    match heif_brand(bytes) {
+        Some(ImageFormat::Avif) => return Err(PrepError::UnsupportedFormat { detected: "AVIF" }),
+        Some(ImageFormat::Heic) => return Err(PrepError::UnsupportedFormat { detected: "HEIC" }),
+        _ => {}
+    }
     Err(match detect_other(bytes) {
         Some(detected) => PrepError::UnsupportedFormat { detected },
         None => PrepError::NotAnImage,
     })
 }
 
+/// AVIF or HEIC from an ISO-BMFF `ftyp` box: its major brand, then its compatible brands
+/// (a file may say `mif1` first and `heic` or `avif` after).
+fn heif_brand(b: &[u8]) -> Option<ImageFormat> {
+    if b.get(4..8) != Some(b"ftyp") {
+        return None;
+    }
+    let size = u32::from_be_bytes(b.get(0..4)?.try_into().ok()?) as usize;
+    let body = b.get(8..size.clamp(8, b.len()))?;
+    // Major brand, minor version, compatible brands.
+    let brands = body
+        .chunks_exact(4)
+        .enumerate()
+        .filter(|&(i, _)| i != 1)
+        .map(|(_, brand)| brand);
+    let mut found = None;
+    for brand in brands {
+        match brand {
+            b"avif" | b"avis" => return Some(ImageFormat::Avif),
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => {
+                found = Some(ImageFormat::Heic)
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
 /// Names the image formats we recognise but do not take.
 fn detect_other(b: &[u8]) -> Option<&'static str> {
     let at = |i: usize, sig: &[u8]| b.get(i..i + sig.len()) == Some(sig);
-    if at(0, b"RIFF") && at(8, b"WEBP") {
-        return Some("WebP");
-    }
-    if at(0, b"BM") && b.len() >= 18 {
-        let dib = u32::from_le_bytes([b[14], b[15], b[16], b[17]]);
-        if matches!(dib, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124) {
-            return Some("BMP");
-        }
-    }
-    if at(0, b"II*\0") || at(0, b"MM\0*") {
-        return Some("TIFF");
-    }
     if at(4, b"ftyp") {
         let brand = b.get(8..12).unwrap_or_default();
         return Some(match brand {
-            b"avif" | b"avis" => "AVIF",
-            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => "HEIC",
+            b"mif1" | b"msf1" => "HEIF (neither AVIF nor HEVC)",
             b"jxl " => "JPEG XL",
-            _ => "ISO media (MP4/MOV/HEIF)",
+            _ => "ISO media (MP4/MOV)",
         });
     }
     if at(0, &[0xFF, 0x0A]) || at(0, b"\0\0\0\x0cJXL \r\n\x87\n") {
@@ -97,15 +129,41 @@ mod tests {
             Err(PrepError::UnsupportedFormat { detected }) => detected,
             other => panic!("{other:?}"),
         };
-        assert_eq!(named(b"RIFF\x10\0\0\0WEBPVP8 "), "WebP");
-        assert_eq!(named(b"II*\0\x08\0\0\0"), "TIFF");
-        assert_eq!(named(b"\0\0\0\x18ftypheic\0\0\0\0"), "HEIC");
-        assert_eq!(named(b"\0\0\0\x1cftypavif\0\0\0\0"), "AVIF");
-        assert_eq!(named(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"x\"/>"), "SVG");
+        let format = |b: &[u8]| sniff(b).unwrap();
+        assert_eq!(format(b"RIFF\x10\0\0\0WEBPVP8 "), ImageFormat::WebP);
+        assert_eq!(format(b"II*\0\x08\0\0\0"), ImageFormat::Tiff);
+        assert_eq!(format(b"MM\0*\0\0\0\x08"), ImageFormat::Tiff);
         let mut bmp = b"BM".to_vec();
         bmp.extend_from_slice(&[0; 12]);
         bmp.extend_from_slice(&40u32.to_le_bytes());
-        assert_eq!(named(&bmp), "BMP");
+        assert_eq!(format(&bmp), ImageFormat::Bmp);
+        // HEIF brands: the major brand, or a compatible one after `mif1`.
+        let heif = |major: &[u8], compatible: &[u8]| {
+            let mut b = ((16 + compatible.len()) as u32).to_be_bytes().to_vec();
+            b.extend_from_slice(b"ftyp");
+            b.extend_from_slice(major);
+            b.extend_from_slice(&[0; 4]);
+            b.extend_from_slice(compatible);
+            b.extend_from_slice(b"\0\0\0\x08meta");
+            b
+        };
+        assert_eq!(
+            heif_brand(&heif(b"heic", b"mif1heic")),
+            Some(ImageFormat::Heic)
+        );
+        assert_eq!(
+            heif_brand(&heif(b"mif1", b"mif1MiHEmiafheic")),
+            Some(ImageFormat::Heic)
+        );
+        assert_eq!(heif_brand(&heif(b"avif", b"")), Some(ImageFormat::Avif));
+        assert_eq!(
+            heif_brand(&heif(b"mif1", b"avifmiaf")),
+            Some(ImageFormat::Avif)
+        );
+        assert_eq!(heif_brand(&heif(b"isom", b"mp41")), None);
+        assert_eq!(named(&heif(b"isom", b"mp41")), "ISO media (MP4/MOV)");
+        assert_eq!(named(b"<?xml version=\"1.0\"?>\n<svg xmlns=\"x\"/>"), "SVG");
+        assert_eq!(named(b"8BPS\0\x01"), "PSD");
         // "BM" followed by text is not a bitmap.
         assert_eq!(
             kind(b"BMW is a car maker, not a bitmap").kind(),

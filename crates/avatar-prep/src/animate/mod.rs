@@ -14,11 +14,13 @@ use rayon::prelude::*;
 
 use self::palette::{median_cut, Palette};
 use self::writer::{OutFrame, Writer};
+use crate::color::{self, IccTransform};
 use crate::compose;
-use crate::decode::{self, AnimScan, FrameBudget, FrameSource, PaletteHint};
+use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
 use crate::error::PrepError;
 use crate::geometry::{self, Plan, Rect};
 use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
+use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
 use crate::resize::Resampler;
 
@@ -46,6 +48,10 @@ pub(crate) struct Animated {
     pub bytes: Vec<u8>,
     pub plan: Plan,
     pub background: Rgba,
+    /// The orientation applied to every frame.
+    pub orientation: Orientation,
+    /// Whether an ICC profile was converted to sRGB.
+    pub icc_converted: bool,
     pub frames: u32,
     pub width: u32,
     pub height: u32,
@@ -55,10 +61,11 @@ pub(crate) struct Animated {
 /// (a format without animations, one frame, or the first-frame policy): the caller takes the
 /// still path.
 pub(crate) fn prepare_animation(
-    format: ImageFormat,
+    header: &Header,
     bytes: &[u8],
     o: &PrepOptions,
 ) -> Result<Option<Animated>, PrepError> {
+    let format = header.format;
     let budget = FrameBudget {
         reject_above: (o.frame_policy == FramePolicy::Reject).then_some(u64::from(o.max_frames)),
         max_animation_pixels: o.limits.max_animation_pixels,
@@ -75,14 +82,24 @@ pub(crate) fn prepare_animation(
     }
     decode::check_dimensions(scan.width, scan.height, 4, &o.limits)?;
     let kept = keep_frames(&scan.delays, (o.max_frames as usize).max(1));
+    let orientation = if o.apply_orientation {
+        header.orientation
+    } else {
+        Orientation::Normal
+    };
+    let (upright_w, upright_h) = orientation.upright_size(scan.width, scan.height);
     let plan = geometry::plan(
-        scan.width,
-        scan.height,
+        upright_w,
+        upright_h,
         &o.fit,
         o.min_side,
         o.max_side,
         o.small_input,
     )?;
+    let icc = match (&header.icc, o.convert_icc) {
+        (Some(profile), true) => color::icc_transform(profile, Layout::Rgba8)?,
+        _ => None,
+    };
     let background = match o.fit {
         Fit::Letterbox {
             background: Some(c),
@@ -92,7 +109,10 @@ pub(crate) fn prepare_animation(
     let unchanged_pixels = kept.len() == n
         && plan.src == Rect::new(0, 0, scan.width, scan.height)
         && (plan.dst.w, plan.dst.h) == (scan.width, scan.height)
-        && background.a == 0;
+        && background.a == 0
+        && orientation == Orientation::Normal
+        && icc.is_none();
+    let icc_converted = icc.is_some();
     let passed = if unchanged_pixels && format == ImageFormat::Gif {
         passthrough::pass_through(bytes, o, &plan)?
     } else {
@@ -102,25 +122,59 @@ pub(crate) fn prepare_animation(
         Some(out) => out,
         None => {
             let mut frames = decode::animation_frames(format, bytes, &o.limits, &scan)?;
-            Encoder::new(&scan, &plan, background)?.run(frames.as_mut(), &kept)?
+            let look = Look {
+                plan,
+                background,
+                orientation,
+                icc,
+            };
+            Encoder::new(&scan, &look)?.run(frames.as_mut(), &kept)?
         }
     };
     Ok(Some(Animated {
         bytes: out,
         plan,
         background,
+        orientation,
+        icc_converted,
         frames: kept.len() as u32,
         width: scan.width,
         height: scan.height,
     }))
 }
 
-/// The state of one re-encoded animation: the plan, the palette once chosen, the writer and
-/// the chunk of composited screens waiting for the parallel resize.
+/// How every output frame is made from a composited screen: the square's plan (upright
+/// pixels), the bars' colour, the orientation to apply and the ICC conversion.
+struct Look {
+    plan: Plan,
+    background: Rgba,
+    orientation: Orientation,
+    icc: Option<IccTransform>,
+}
+
+impl Look {
+    /// One composited screen (`width` × `height` RGBA, stored orientation) to the upright
+    /// output square: crop and resize in stored orientation, convert colour, paint on the
+    /// background, then turn the small square.
+    fn render(&self, r: &mut Resampler, screen: &Decoded) -> Result<Vec<u8>, PrepError> {
+        let (o, plan) = (self.orientation, &self.plan);
+        let src = o.upright_rect_to_stored(plan.src, screen.width, screen.height);
+        let dst = o.upright_rect_to_stored(plan.dst, plan.side, plan.side);
+        let content = r.resize(screen, src, dst.w, dst.h)?;
+        let content = match &self.icc {
+            Some(t) => color::to_rgba(&content, Layout::Rgba8, Some(t))?,
+            None => content,
+        };
+        let square = compose::compose(plan.side, self.background, &content, dst);
+        Ok(o.apply(&square, plan.side, plan.side, 4))
+    }
+}
+
+/// The state of one re-encoded animation: the palette once chosen, the writer's side and the
+/// chunk of composited screens waiting for the parallel resize.
 struct Encoder<'s> {
     scan: &'s AnimScan,
-    plan: &'s Plan,
-    background: Rgba,
+    look: &'s Look,
     side: u16,
     palette: Option<Palette>,
     chunk: Vec<(Decoded, u32)>,
@@ -128,14 +182,13 @@ struct Encoder<'s> {
 }
 
 impl<'s> Encoder<'s> {
-    fn new(scan: &'s AnimScan, plan: &'s Plan, background: Rgba) -> Result<Self, PrepError> {
-        let side =
-            u16::try_from(plan.side).map_err(|_| PrepError::internal("GIF side above 65535"))?;
+    fn new(scan: &'s AnimScan, look: &'s Look) -> Result<Self, PrepError> {
+        let side = u16::try_from(look.plan.side)
+            .map_err(|_| PrepError::internal("GIF side above 65535"))?;
         let chunk_len = (rayon::current_num_threads() * 2).max(4);
         Ok(Encoder {
             scan,
-            plan,
-            background,
+            look,
             side,
             palette: None,
             chunk: Vec::with_capacity(chunk_len),
@@ -183,17 +236,15 @@ impl<'s> Encoder<'s> {
         if self.chunk.is_empty() {
             return Ok(());
         }
-        let (plan, background) = (self.plan, self.background);
+        let look = self.look;
         let frames: Vec<(Vec<u8>, u32)> = std::mem::take(&mut self.chunk)
             .into_par_iter()
             .map_init(Resampler::default, |r, (screen, delay)| {
-                let content = r.resize(&screen, plan.src, plan.dst.w, plan.dst.h)?;
-                let square = compose::compose(plan.side, background, &content, plan.dst);
-                Ok((square, delay))
+                Ok((look.render(r, &screen)?, delay))
             })
             .collect::<Result<_, PrepError>>()?;
         if self.palette.is_none() {
-            self.palette = Some(self.choose_palette());
+            self.palette = Some(self.choose_palette(&frames));
         }
         let Some(pal) = self.palette.as_ref() else {
             return Err(PrepError::internal("GIF palette missing"));
@@ -210,8 +261,8 @@ impl<'s> Encoder<'s> {
 
     /// The output palette, chosen once from the scan's hint (or from the first chunk's
     /// pixels), with an opaque letterbox colour added.
-    fn choose_palette(&self) -> Palette {
-        let b = self.background;
+    fn choose_palette(&self, first: &[(Vec<u8>, u32)]) -> Palette {
+        let b = self.look.background;
         let bg = (b.a == 255).then_some([b.r, b.g, b.b]);
         let weighted = |mut samples: Vec<([u8; 3], u64)>| {
             if let Some(b) = bg {
@@ -231,6 +282,9 @@ impl<'s> Encoder<'s> {
                 weighted(p.chunks_exact(3).map(|c| ([c[0], c[1], c[2]], 1)).collect())
             }
             PaletteHint::Weighted(samples) => weighted(samples.clone()),
+            PaletteHint::FromPixels => {
+                weighted(palette::histogram(first.iter().map(|f| f.0.as_slice())))
+            }
         }
     }
 }

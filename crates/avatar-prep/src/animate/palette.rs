@@ -64,6 +64,25 @@ fn key15(r: u8, g: u8, b: u8) -> usize {
     (usize::from(r >> 3) << 10) | (usize::from(g >> 3) << 5) | usize::from(b >> 3)
 }
 
+/// The opaque colours of RGBA `frames`, binned to 15 bits: each bin's mean colour, weighted
+/// by its pixel count (the input of [`median_cut`] for truecolour sources).
+pub(crate) fn histogram<'a>(frames: impl Iterator<Item = &'a [u8]>) -> Vec<([u8; 3], u64)> {
+    let mut bins = vec![(0u64, [0u64; 3]); 32 * 32 * 32];
+    for px in frames.flat_map(|f| f.chunks_exact(4)) {
+        if px[3] >= 128 {
+            let e = &mut bins[key15(px[0], px[1], px[2])];
+            e.0 += 1;
+            for (sum, &v) in e.1.iter_mut().zip(px) {
+                *sum += u64::from(v);
+            }
+        }
+    }
+    bins.into_iter()
+        .filter(|e| e.0 > 0)
+        .map(|(n, sums)| (sums.map(|s| (s / n) as u8), n))
+        .collect()
+}
+
 /// Median cut over a 15-bit histogram of weighted colours: up to 255 colours.
 pub(crate) fn median_cut(samples: &[([u8; 3], u64)]) -> Vec<[u8; 3]> {
     let mut hist = vec![(0u64, [0u64; 3]); 32 * 32 * 32];
@@ -138,6 +157,20 @@ pub(crate) fn median_cut(samples: &[([u8; 3], u64)]) -> Vec<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_bins_opaque_colours() {
+        let frame = [
+            [250u8, 0, 0, 255],
+            [252, 2, 4, 255],
+            [0, 0, 255, 0],
+            [9, 9, 9, 200],
+        ]
+        .concat();
+        let mut h = histogram([&frame[..]].into_iter());
+        h.sort();
+        assert_eq!(h, vec![([9, 9, 9], 1), ([251, 1, 2], 2)]);
+    }
 
     #[test]
     fn median_cut_keeps_few_colours_exact() {

@@ -96,7 +96,7 @@ pub(super) fn decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
     dec.read_into_buffer(&mut frame_buf).map_err(gif_error)?;
     // Composite on a transparent canvas, clipping what lies outside the screen.
     let mut canvas = Compositor::new(width, height);
-    canvas.draw(Rect::new(fl, ft, fw, fh), Dispose::Keep, &frame_buf);
+    canvas.draw(Rect::new(fl, ft, fw, fh), Dispose::Keep, true, &frame_buf);
     Ok(Decoded {
         width,
         height,
@@ -212,7 +212,7 @@ impl FrameSource for Frames<'_> {
         self.dec
             .read_into_buffer(&mut self.frame)
             .map_err(gif_error)?;
-        self.comp.draw(rect, how, &self.frame);
+        self.comp.draw(rect, how, true, &self.frame);
         Ok(Some(self.comp.pixels()))
     }
 }

@@ -9,9 +9,13 @@
 //! Adding a format is adding a file here, a line in `sniff.rs` and an arm in the two
 //! dispatches below.
 
+mod bmp;
 mod gif;
+mod image_rs;
 mod jpeg;
 mod png;
+mod tiff;
+mod webp;
 
 pub(crate) use self::gif::{gif_decoder, gif_error};
 
@@ -112,6 +116,10 @@ pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pendin
         ImageFormat::Jpeg => jpeg::header(bytes, limits),
         ImageFormat::Png => png::header(bytes, limits),
         ImageFormat::Gif => gif::header(bytes, limits),
+        ImageFormat::WebP => webp::header(bytes, limits),
+        ImageFormat::Bmp => bmp::header(bytes, limits),
+        ImageFormat::Tiff => tiff::header(bytes, limits),
+        other => Err(PrepError::internal(format!("no decoder for {other}"))),
     }
 }
 
@@ -123,6 +131,10 @@ impl Pending<'_> {
             ImageFormat::Jpeg => jpeg::decode(self, shrink),
             ImageFormat::Png => png::decode(self, shrink),
             ImageFormat::Gif => gif::decode(self),
+            ImageFormat::WebP => webp::decode(self),
+            ImageFormat::Bmp => bmp::decode(self),
+            ImageFormat::Tiff => tiff::decode(self),
+            other => Err(PrepError::internal(format!("no decoder for {other}"))),
         }
     }
 }
@@ -178,6 +190,8 @@ pub(crate) enum PaletteHint {
     /// One palette (RGB triples) holds every colour of every frame (a GIF without local
     /// colour tables): reuse it.
     Only(Vec<u8>),
+    /// Truecolour frames: the palette is made from the first frames' pixels.
+    FromPixels,
     /// The colours of the frames' palettes, weighted by how much of the screen they may
     /// cover: the median cut's input.
     Weighted(Vec<([u8; 3], u64)>),
@@ -210,6 +224,7 @@ pub(crate) fn scan_animation(
 ) -> Result<Option<AnimScan>, PrepError> {
     match format {
         ImageFormat::Gif => gif::scan(bytes, limits, budget).map(Some),
+        ImageFormat::WebP => webp::scan(bytes, limits, budget).map(Some),
         _ => Ok(None),
     }
 }
@@ -223,6 +238,7 @@ pub(crate) fn animation_frames<'a>(
 ) -> Result<Box<dyn FrameSource + 'a>, PrepError> {
     match format {
         ImageFormat::Gif => Ok(Box::new(gif::Frames::new(bytes, limits, scan)?)),
+        ImageFormat::WebP => Ok(Box::new(webp::Frames::new(bytes, limits, scan)?)),
         _ => Err(PrepError::internal(format!(
             "{format} has no frames to read"
         ))),
