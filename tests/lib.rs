@@ -163,6 +163,8 @@ pub struct JpegFixture<'a> {
     pub grey: bool,
     /// Quality (default 92).
     pub quality: Option<u8>,
+    /// Restart interval in MCUs (DRI), if any.
+    pub restart_interval: Option<u16>,
 }
 
 /// Encodes stored pixels as a JPEG (4:4:4, so colours stay exact enough to check).
@@ -175,6 +177,9 @@ pub fn jpeg(p: &Pixels, opts: &JpegFixture<'_>) -> Vec<u8> {
     }
     if let Some(icc) = opts.icc {
         enc.add_icc_profile(icc).unwrap();
+    }
+    if let Some(ri) = opts.restart_interval {
+        enc.set_restart_interval(ri);
     }
     let (w, h) = (p.width as u16, p.height as u16);
     if opts.grey {
@@ -535,4 +540,26 @@ pub fn tiff_claiming(width: u32, height: u32) -> Vec<u8> {
     }
     b.extend_from_slice(&[0; 4]);
     b
+}
+
+/// A GIF of `frames` (each `width` × `height` palette indices) with NO colour table at all:
+/// written with a global palette, which is then cut out of the header.
+pub fn gif_without_palette(width: u16, height: u16, frames: &[Vec<u8>]) -> Vec<u8> {
+    let palette: Vec<u8> = (0..=255u8).flat_map(|v| [v, 0, 0]).collect();
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, width, height, &palette).unwrap();
+        enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        for f in frames {
+            let mut frame = gif::Frame::from_indexed_pixels(width, height, f.clone(), None);
+            frame.delay = 10;
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    // Logical screen descriptor: bytes 6..13; bit 7 of byte 10 says a global table follows.
+    let size = 3 << ((out[10] & 7) + 1);
+    assert!(out[10] & 0x80 != 0);
+    out[10] &= 0x7F;
+    out.drain(13..13 + size);
+    out
 }

@@ -5,6 +5,7 @@
 mod alloc;
 mod animation;
 mod corpus;
+mod damaged;
 mod formats;
 mod limits;
 mod regressions;

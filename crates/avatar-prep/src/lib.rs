@@ -60,6 +60,7 @@ mod orient;
 mod pipeline;
 mod pixels;
 mod prepared;
+mod recovery;
 mod resize;
 mod shrink;
 mod sniff;
@@ -75,3 +76,4 @@ pub use options::{
 pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Preparer};
 pub use prepared::{Placement, PreparedImage, SourceInfo};
+pub use recovery::Recovery;

@@ -18,6 +18,7 @@ use crate::options::{Fit, ImageFormat, OutputFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
 use crate::pixels::Decoded;
 use crate::prepared::{Placement, PreparedImage, SourceInfo};
+use crate::recovery::Recovery;
 use crate::resize::Resampler;
 use crate::sniff::sniff;
 
@@ -182,6 +183,7 @@ impl Preparer {
                     orientation: anim.orientation,
                     background: anim.background,
                     icc_converted: anim.icc_converted,
+                    recovery: [header.recovery.as_slice(), &anim.recovery].concat(),
                 };
                 return Ok(assemble(out, &anim.plan, source, o));
             }
@@ -243,6 +245,7 @@ impl Preparer {
         } else {
             (decoded.width, decoded.height)
         };
+        let recovery = [header.recovery.as_slice(), &decoded.recovery].concat();
         drop(decoded);
 
         let icc: Option<IccTransform> = match (&header.icc, o.convert_icc) {
@@ -290,6 +293,7 @@ impl Preparer {
             orientation,
             background,
             icc_converted: icc.is_some(),
+            recovery,
         };
         Ok(assemble(out, &plan, source, o))
     }
@@ -303,6 +307,7 @@ struct Output {
     orientation: Orientation,
     background: Rgba,
     icc_converted: bool,
+    recovery: Vec<Recovery>,
 }
 
 /// The one place a [`PreparedImage`] is made, for stills and animations alike.
@@ -325,6 +330,7 @@ fn assemble(out: Output, plan: &Plan, source: SourceInfo, o: &PrepOptions) -> Pr
         placement,
         scale: plan.scale(),
         icc_converted: out.icc_converted,
+        recovery: out.recovery,
     }
 }
 

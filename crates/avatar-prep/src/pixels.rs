@@ -1,5 +1,7 @@
 //! The pixel buffers every stage passes on: [`Decoded`] pixels in a [`Layout`].
 
+use crate::recovery::Recovery;
+
 /// How the decoded pixels are laid out (8 bits per channel, tightly packed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {
@@ -35,4 +37,6 @@ pub(crate) struct Decoded {
     pub height: u32,
     pub layout: Layout,
     pub pixels: Vec<u8>,
+    /// What a damaged file needed to decode (empty for a sound one).
+    pub recovery: Vec<Recovery>,
 }

@@ -4,6 +4,7 @@
 use crate::geometry::Rect;
 use crate::options::{ImageFormat, Rgba};
 use crate::orient::Orientation;
+use crate::recovery::Recovery;
 
 /// How the square was made from the upright image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +56,7 @@ pub struct PreparedImage {
     pub(crate) placement: Placement,
     pub(crate) scale: f64,
     pub(crate) icc_converted: bool,
+    pub(crate) recovery: Vec<Recovery>,
 }
 
 impl std::fmt::Debug for PreparedImage {
@@ -69,6 +71,7 @@ impl std::fmt::Debug for PreparedImage {
             .field("placement", &self.placement)
             .field("scale", &self.scale)
             .field("icc_converted", &self.icc_converted)
+            .field("recovery", &self.recovery)
             .finish()
     }
 }
@@ -128,5 +131,12 @@ impl PreparedImage {
     /// Whether an embedded ICC profile was converted to sRGB.
     pub fn icc_converted(&self) -> bool {
         self.icc_converted
+    }
+
+    /// What a damaged input needed to be decoded as browsers show it (missing restart
+    /// markers, an animation cut short, frames without a colour table, an unreadable EXIF
+    /// block); empty for a sound file.
+    pub fn recovery(&self) -> &[Recovery] {
+        &self.recovery
     }
 }

@@ -90,6 +90,7 @@ mod tests {
             height: h,
             layout: Layout::Rgb8,
             pixels,
+            recovery: Vec::new(),
         };
         let out = Resampler::default()
             .resize(&img, Rect::new(32, 0, 32, 32), 16, 16)
@@ -122,6 +123,7 @@ mod tests {
             height: h,
             layout: Layout::Rgba8,
             pixels,
+            recovery: Vec::new(),
         };
         let out = Resampler::default()
             .resize(&img, Rect::new(0, 0, w, h), 10, 2)

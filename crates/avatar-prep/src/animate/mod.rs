@@ -22,6 +22,7 @@ use crate::geometry::{self, Plan, Rect};
 use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
+use crate::recovery::Recovery;
 use crate::resize::Resampler;
 
 /// Which frames are kept, and each kept frame's delay (the dropped frames' delays added to
@@ -52,6 +53,8 @@ pub(crate) struct Animated {
     pub orientation: Orientation,
     /// Whether an ICC profile was converted to sRGB.
     pub icc_converted: bool,
+    /// What the scan had to work around (an animation cut short, …).
+    pub recovery: Vec<Recovery>,
     pub frames: u32,
     pub width: u32,
     pub height: u32,
@@ -114,7 +117,7 @@ pub(crate) fn prepare_animation(
         && icc.is_none();
     let icc_converted = icc.is_some();
     let passed = if unchanged_pixels && format == ImageFormat::Gif {
-        passthrough::pass_through(bytes, o, &plan)?
+        passthrough::pass_through(bytes, o, &plan, n)?
     } else {
         None
     };
@@ -137,6 +140,7 @@ pub(crate) fn prepare_animation(
         background,
         orientation,
         icc_converted,
+        recovery: scan.recovery.clone(),
         frames: kept.len() as u32,
         width: scan.width,
         height: scan.height,
@@ -207,7 +211,11 @@ impl<'s> Encoder<'s> {
         let mut writer = Writer::new(&mut out, self.side, self.scan.repeat)?;
         let mut kept = kept.iter().peekable();
         let mut index = 0usize;
-        while let Some(screen) = frames.next_screen()? {
+        // Frames after the last kept one change nothing (and may be cut off).
+        while kept.peek().is_some() {
+            let Some(screen) = frames.next_screen()? else {
+                break;
+            };
             if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
                 self.chunk.push((
                     Decoded {
@@ -215,6 +223,7 @@ impl<'s> Encoder<'s> {
                         height: self.scan.height,
                         layout: Layout::Rgba8,
                         pixels: screen.to_vec(),
+                        recovery: Vec::new(),
                     },
                     delay,
                 ));

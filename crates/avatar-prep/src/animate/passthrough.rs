@@ -16,6 +16,7 @@ pub(super) fn pass_through(
     bytes: &[u8],
     o: &PrepOptions,
     plan: &Plan,
+    frames: usize,
 ) -> Result<Option<Vec<u8>>, PrepError> {
     let side = u16::try_from(plan.side).map_err(|_| PrepError::internal("GIF side above 65535"))?;
     let (dx, dy) = (plan.dst.x, plan.dst.y);
@@ -26,7 +27,11 @@ pub(super) fn pass_through(
     {
         let mut enc = gif::Encoder::new(&mut out, side, side, &global).map_err(enc_err)?;
         enc.set_repeat(repeat).map_err(enc_err)?;
-        while let Some(frame) = dec.read_next_frame().map_err(gif_error)? {
+        // The scan's frames: a file cut inside a later frame keeps those before it.
+        for _ in 0..frames {
+            let Some(frame) = dec.read_next_frame().map_err(gif_error)? else {
+                break;
+            };
             let mut f = frame.clone();
             let (left, top) = (u32::from(f.left), u32::from(f.top));
             if f.width == 0

@@ -63,6 +63,7 @@ pub(super) fn header<'a, D: ImageDecoder>(
         dec.original_color_type(),
         ExtendedColorType::Cmyk8 | ExtendedColorType::Cmyk16
     );
+    let recovery = Vec::new();
     let header = Header {
         format,
         width,
@@ -70,6 +71,7 @@ pub(super) fn header<'a, D: ImageDecoder>(
         orientation,
         icc,
         cmyk,
+        recovery,
     };
     Ok(Pending::new(bytes, header, limits))
 }
@@ -129,6 +131,7 @@ pub(super) fn decode<D: ImageDecoder>(p: &Pending<'_>, mut dec: D) -> Result<Dec
         height,
         layout,
         pixels,
+        recovery: Vec::new(),
     })
 }
 

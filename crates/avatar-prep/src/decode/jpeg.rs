@@ -5,7 +5,7 @@
 //! without an error; jpeg-decoder is as fast here single-threaded, and it can decode at a
 //! reduced DCT scale.
 
-use super::{check_dimensions, CodecState, Header, Pending};
+use super::{check_dimensions, exif_orientation, restart, CodecState, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;
@@ -147,9 +147,10 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
             limit: limits.max_jpeg_scans,
         });
     }
+    let mut recovery = Vec::new();
     let orientation = dec
         .exif_data()
-        .map_or(Orientation::Normal, Orientation::from_exif_block);
+        .map_or(Orientation::Normal, |e| exif_orientation(e, &mut recovery));
     let icc = dec.icc_profile();
     let header = Header {
         format: ImageFormat::Jpeg,
@@ -158,6 +159,7 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         orientation,
         icc,
         cmyk,
+        recovery,
     };
     Ok(Pending {
         state: CodecState::Jpeg { eoi: markers.eoi },
@@ -174,23 +176,25 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
             return Ok(decoded);
         }
     }
-    let mut dec = jpeg_decoder_for(p.bytes, &p.limits);
-    if matches!(shrink, 2 | 4 | 8) {
-        // jpeg-decoder picks the smallest IDCT scale whose output is at least this size.
-        let req = |v: u32| u16::try_from(v.div_ceil(shrink)).unwrap_or(u16::MAX);
-        dec.scale(req(p.header.width), req(p.header.height))
-            .map_err(jpeg_error)?;
-    }
-    let pixels = dec.decode().map_err(jpeg_error)?;
+    let (pixels, info, recovery) = match pure_decode(p.bytes, &p, shrink) {
+        Ok((pixels, info)) => (pixels, info, Vec::new()),
+        // A damaged restart marker stops jpeg-decoder where libjpeg (and so every browser)
+        // resyncs: mend the markers and decode again.
+        Err(e @ PrepError::Corrupt { .. }) => match restart::repair(p.bytes) {
+            Some((fixed, note)) => {
+                let (pixels, info) = pure_decode(&fixed, &p, shrink).map_err(|_| e)?;
+                (pixels, info, vec![note])
+            }
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     if !eoi(&p) {
         return Err(PrepError::truncated(
             ImageFormat::Jpeg,
             "the data ends inside the scan (no end-of-image marker)",
         ));
     }
-    let info = dec
-        .info()
-        .ok_or_else(|| PrepError::internal("JPEG decoded without frame info"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     let (layout, pixels) = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => (Layout::L8, pixels),
@@ -213,7 +217,28 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         height,
         layout,
         pixels,
+        recovery,
     })
+}
+
+/// Decodes `bytes` (the file, or a repaired copy of it) with jpeg-decoder at 1/`shrink`.
+fn pure_decode(
+    bytes: &[u8],
+    p: &Pending<'_>,
+    shrink: u32,
+) -> Result<(Vec<u8>, jpeg_decoder::ImageInfo), PrepError> {
+    let mut dec = jpeg_decoder_for(bytes, &p.limits);
+    if matches!(shrink, 2 | 4 | 8) {
+        // jpeg-decoder picks the smallest IDCT scale whose output is at least this size.
+        let req = |v: u32| u16::try_from(v.div_ceil(shrink)).unwrap_or(u16::MAX);
+        dec.scale(req(p.header.width), req(p.header.height))
+            .map_err(jpeg_error)?;
+    }
+    let pixels = dec.decode().map_err(jpeg_error)?;
+    let info = dec
+        .info()
+        .ok_or_else(|| PrepError::internal("JPEG decoded without frame info"))?;
+    Ok((pixels, info))
 }
 
 /// The optional libjpeg-turbo route (cargo feature `turbojpeg`): a faster Huffman decoder,
@@ -263,6 +288,7 @@ mod turbo {
             height: size.height as u32,
             layout,
             pixels,
+            recovery: Vec::new(),
         })
     }
 }

@@ -14,6 +14,7 @@ mod gif;
 mod image_rs;
 mod jpeg;
 mod png;
+mod restart;
 mod tiff;
 mod webp;
 
@@ -24,6 +25,7 @@ use crate::limits::Limits;
 use crate::options::ImageFormat;
 use crate::orient::Orientation;
 use crate::pixels::Decoded;
+use crate::recovery::Recovery;
 use crate::sniff::sniff;
 
 /// What the header says, before any pixel is decoded.
@@ -40,6 +42,8 @@ pub(crate) struct Header {
     pub icc: Option<Vec<u8>>,
     /// A CMYK or YCCK source, converted to RGB by the decoder.
     pub cmyk: bool,
+    /// What the header needed (an unreadable EXIF block, …).
+    pub recovery: Vec<Recovery>,
 }
 
 /// Per-codec facts the header step found and the decode step needs.
@@ -68,6 +72,18 @@ impl<'a> Pending<'a> {
             state: CodecState::Plain,
         }
     }
+}
+
+/// The orientation in an EXIF block (a JPEG APP1 body, a PNG `eXIf` or WebP `EXIF` chunk). A
+/// block that is not TIFF-structured at all is noted in `recovery`; one without a valid
+/// orientation tag is simply normal. Never an error: browsers show such files upright.
+pub(crate) fn exif_orientation(block: &[u8], recovery: &mut Vec<Recovery>) -> Orientation {
+    let tiff = block.strip_prefix(b"Exif\0\0").unwrap_or(block);
+    if !(tiff.starts_with(b"II*\0") || tiff.starts_with(b"MM\0*")) {
+        recovery.push(Recovery::UnreadableExif);
+        return Orientation::Normal;
+    }
+    Orientation::from_exif_block(tiff)
 }
 
 /// Checks width, height, pixel count and decode buffer size against the limits.
@@ -206,6 +222,8 @@ pub(crate) struct AnimScan {
     pub delays: Vec<u32>,
     pub repeat: ::gif::Repeat,
     pub palette: PaletteHint,
+    /// What the scan worked around (an animation cut short, frames without a palette).
+    pub recovery: Vec<Recovery>,
 }
 
 /// An animation's frames, composited in order as a browser shows them.

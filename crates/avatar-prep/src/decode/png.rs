@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use super::{check_dimensions, Header, Pending};
+use super::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;
@@ -62,10 +62,11 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
     check_dimensions(width, height, 4, limits)?;
     let reader = png_reader(bytes, limits)?;
     let info = reader.info();
+    let mut recovery = Vec::new();
     let orientation = info
         .exif_metadata
         .as_deref()
-        .map_or(Orientation::Normal, Orientation::from_exif_block);
+        .map_or(Orientation::Normal, |e| exif_orientation(e, &mut recovery));
     let icc = if info.srgb.is_some() {
         None
     } else {
@@ -78,6 +79,7 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         orientation,
         icc,
         cmyk: false,
+        recovery,
     };
     Ok(Pending::new(bytes, header, limits))
 }
@@ -120,6 +122,7 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
             height,
             layout,
             pixels,
+            recovery: Vec::new(),
         });
     }
     let size = width as usize * height as usize * layout.bpp();
@@ -138,5 +141,6 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         height,
         layout,
         pixels,
+        recovery: Vec::new(),
     })
 }

@@ -10,7 +10,10 @@ use std::io::Cursor;
 
 use image_webp::{DecodingError, LoopCount, WebPDecoder};
 
-use super::{check_dimensions, AnimScan, FrameBudget, FrameSource, Header, PaletteHint, Pending};
+use super::{
+    check_dimensions, exif_orientation, AnimScan, FrameBudget, FrameSource, Header, PaletteHint,
+    Pending,
+};
 use crate::compose::{Compositor, Dispose};
 use crate::error::PrepError;
 use crate::geometry::Rect;
@@ -179,12 +182,13 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         ));
     }
     // Metadata chunks are bounded by the input size; a damaged one is ignored, as browsers do.
+    let mut recovery = Vec::new();
     let orientation = dec
         .exif_metadata()
         .ok()
         .flatten()
         .map_or(Orientation::Normal, |e: Vec<u8>| {
-            Orientation::from_exif_block(&e)
+            exif_orientation(&e, &mut recovery)
         });
     let icc = dec.icc_profile().ok().flatten();
     let header = Header {
@@ -194,6 +198,7 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         orientation,
         icc,
         cmyk: false,
+        recovery,
     };
     Ok(Pending::new(bytes, header, limits))
 }
@@ -214,6 +219,7 @@ pub(super) fn decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
         height,
         layout,
         pixels,
+        recovery: Vec::new(),
     })
 }
 
@@ -240,6 +246,7 @@ pub(super) fn scan(
             LoopCount::Times(n) => ::gif::Repeat::Finite(n.get()),
         },
         palette: PaletteHint::FromPixels,
+        recovery: Vec::new(),
     })
 }
 
