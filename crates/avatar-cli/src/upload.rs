@@ -116,9 +116,10 @@ fn photo_for(path: &Path, args: &UploadArgs) -> Result<(Photo, String), String> 
         let len = bytes.len();
         let mut photo = Photo::new(bytes).map_err(|e| format!("unsupported_format: {e}"))?;
         if let Some(c) = args.flags.crop {
-            photo = photo
-                .crop(c.x, c.y, c.side)
-                .map_err(|e| format!("invalid_crop: {e}"))?;
+            photo = photo.crop(
+                avatar_upload::Crop::new(c.x, c.y, c.side)
+                    .map_err(|e| format!("invalid_crop: {e}"))?,
+            );
         }
         return Ok((photo.filename(&name), format!("{len} bytes as they are")));
     }
