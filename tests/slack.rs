@@ -298,8 +298,8 @@ async fn handle(
     let hold = {
         let mut st = app.lock();
         let accepted: usize = st.uploads.values().map(Vec::len).sum();
-        let hold = req.target.ends_with("users.setPhoto")
-            && st.hold_after.is_some_and(|n| accepted >= n);
+        let hold =
+            req.target.ends_with("users.setPhoto") && st.hold_after.is_some_and(|n| accepted >= n);
         if hold {
             st.held += 1;
         }

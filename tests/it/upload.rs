@@ -448,7 +448,10 @@ async fn error_chains_keep_their_sources_and_never_repeat_them() {
         assert!(!pair[0].contains(&pair[1]), "{msgs:?}");
     }
     for m in &msgs {
-        assert!(!m.contains("127.0.0.1"), "no URL anywhere in the chain: {msgs:?}");
+        assert!(
+            !m.contains("127.0.0.1"),
+            "no URL anywhere in the chain: {msgs:?}"
+        );
         assert_no_token(m);
     }
 
@@ -477,7 +480,10 @@ async fn with_token_reuses_the_connection_for_another_user() {
     second.set_photo(&photo).await.unwrap();
     first.delete_photo().await.unwrap();
     let reqs = emu.requests();
-    let auth: Vec<_> = reqs.iter().map(|r| r.header("authorization").unwrap()).collect();
+    let auth: Vec<_> = reqs
+        .iter()
+        .map(|r| r.header("authorization").unwrap())
+        .collect();
     assert_eq!(
         auth,
         [
@@ -515,6 +521,9 @@ async fn clients_built_on_one_reqwest_client_share_its_pool() {
     for_user("xoxp-b-2").delete_photo().await.unwrap();
     let reqs = emu.requests();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[0].peer, reqs[1].peer, "the second user reused the connection");
+    assert_eq!(
+        reqs[0].peer, reqs[1].peer,
+        "the second user reused the connection"
+    );
     assert_eq!(reqs[1].header("authorization"), Some("Bearer xoxp-b-2"));
 }

@@ -222,7 +222,12 @@ mod tests {
     fn stale_temps_are_removed_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("d")).unwrap();
-        for name in [".avatar-tmp-a.jpg.4242.tmp", "d/.avatar-tmp-b.png.x1.tmp", "a.jpg", ".tmp"] {
+        for name in [
+            ".avatar-tmp-a.jpg.4242.tmp",
+            "d/.avatar-tmp-b.png.x1.tmp",
+            "a.jpg",
+            ".tmp",
+        ] {
             std::fs::write(dir.path().join(name), b"x").unwrap();
         }
         remove_stale_temps(dir.path());

@@ -232,7 +232,12 @@ pub(crate) fn parse_color(s: &str) -> Result<Rgba, String> {
         .collect();
     let pair = |i: usize| digits[i] * 16 + digits[i + 1];
     match digits.len() {
-        3 => Ok(Rgba::new(digits[0] * 17, digits[1] * 17, digits[2] * 17, 255)),
+        3 => Ok(Rgba::new(
+            digits[0] * 17,
+            digits[1] * 17,
+            digits[2] * 17,
+            255,
+        )),
         6 => Ok(Rgba::new(pair(0), pair(2), pair(4), 255)),
         8 => Ok(Rgba::new(pair(0), pair(2), pair(4), pair(6))),
         _ => Err(err()),
@@ -303,7 +308,16 @@ mod tests {
         ] {
             assert_eq!(parse_color(text).map(Rgba::to_array), Ok(rgba), "{text:?}");
         }
-        for bad in ["", "#", "#12", "#12345", "#1234567", "#ggg", "teal", "#ff00ff00ff"] {
+        for bad in [
+            "",
+            "#",
+            "#12",
+            "#12345",
+            "#1234567",
+            "#ggg",
+            "teal",
+            "#ff00ff00ff",
+        ] {
             let err = parse_color(bad).unwrap_err();
             assert!(err.contains("invalid colour"), "{bad:?}: {err}");
         }

@@ -172,7 +172,11 @@ mod tests {
     fn rows_header_blank_lines_and_env_tokens() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("team.csv");
-        std::fs::write(&path, "image,token\na.jpg, xoxp-1\n\nsub/b.png,env:B_TOKEN\n").unwrap();
+        std::fs::write(
+            &path,
+            "image,token\na.jpg, xoxp-1\n\nsub/b.png,env:B_TOKEN\n",
+        )
+        .unwrap();
         let rows = read_manifest(&path).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].line, rows[0].image_text.as_str()), (2, "a.jpg"));

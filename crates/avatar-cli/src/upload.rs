@@ -32,7 +32,11 @@ fn pacing(args: &SlackArgs) -> Result<Pacing> {
     Pacing::per_minute(args.rate).map_err(|e| anyhow!("--rate: {e}"))
 }
 
-fn build_client(token: &str, args: &SlackArgs, pacing: &Pacing) -> Result<SlackClient, UploadError> {
+fn build_client(
+    token: &str,
+    args: &SlackArgs,
+    pacing: &Pacing,
+) -> Result<SlackClient, UploadError> {
     SlackClient::builder(token)
         .base_url(base_url(args))
         .pacing(pacing.clone())
@@ -521,7 +525,11 @@ mod tests {
         assert!(check_for_slack(800, 600, Some(CropBox::new(100, 0, 600))).is_ok());
         let outside = check_for_slack(800, 600, Some(CropBox::new(300, 0, 600))).unwrap_err();
         assert_eq!(outside.kind(), "invalid_crop");
-        assert!(outside.message().contains("800x600"), "{}", outside.message());
+        assert!(
+            outside.message().contains("800x600"),
+            "{}",
+            outside.message()
+        );
         assert!(check_for_slack(800, 600, Some(CropBox::new(u32::MAX, 0, 2))).is_err());
     }
 

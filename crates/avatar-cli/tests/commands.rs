@@ -50,7 +50,10 @@ fn man_prints_roff_pages() {
     assert_eq!(code, 0, "{err}");
     assert!(page.contains(".TH avatar-upload 1"), "{page}");
     // roff escapes hyphens.
-    assert!(page.contains("dry\\-run") && page.contains("token\\-file"), "{page}");
+    assert!(
+        page.contains("dry\\-run") && page.contains("token\\-file"),
+        "{page}"
+    );
 
     let (code, _, err) = avatar(&["man", "nonsense"]);
     assert_eq!(code, 2);

@@ -292,7 +292,10 @@ async fn dry_run_checks_every_row_and_sends_nothing() {
         line(4).contains("bad.jpg: truncated") || line(4).contains("bad.jpg: corrupt"),
         "{out}"
     );
-    assert!(line(5).contains("invalid_token: invalid token: a bot token"), "{out}");
+    assert!(
+        line(5).contains("invalid_token: invalid token: a bot token"),
+        "{out}"
+    );
     assert!(
         line(6).contains("invalid_token: environment variable NOT_SET_ANYWHERE is not set"),
         "{out}"
@@ -308,7 +311,12 @@ async fn dry_run_checks_every_row_and_sends_nothing() {
     // Without --journal, and all rows good: exit 0, still nothing sent.
     std::fs::write(&manifest, "good.jpg,xoxp-good-secret-token\n").unwrap();
     let mut c = cmd(&emu, None);
-    c.args(["upload", "--manifest", manifest.to_str().unwrap(), "--dry-run"]);
+    c.args([
+        "upload",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--dry-run",
+    ]);
     let (code, out) = run(c).await;
     assert_eq!(code, 0, "{out}");
     assert!(emu.requests().is_empty());
@@ -344,7 +352,12 @@ async fn dry_run_of_one_image_checks_size_crop_and_token() {
     assert!(out.contains("big.jpg: too_large: 1200x800"), "{out}");
     // As it is, with a crop box outside the image.
     let (code, out) = run(case(
-        &[small.to_str().unwrap(), "--no-prepare", "--crop", "300,0,600"],
+        &[
+            small.to_str().unwrap(),
+            "--no-prepare",
+            "--crop",
+            "300,0,600",
+        ],
         TOKEN,
     ))
     .await;
@@ -352,7 +365,12 @@ async fn dry_run_of_one_image_checks_size_crop_and_token() {
     assert!(out.contains("small.jpg: invalid_crop:"), "{out}");
     // As it is, valid: ready.
     let (code, out) = run(case(
-        &[small.to_str().unwrap(), "--no-prepare", "--crop", "100,0,600"],
+        &[
+            small.to_str().unwrap(),
+            "--no-prepare",
+            "--crop",
+            "100,0,600",
+        ],
         TOKEN,
     ))
     .await;

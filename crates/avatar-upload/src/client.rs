@@ -360,7 +360,10 @@ mod tests {
         let client = SlackClient::builder("xoxp-123-secret").build().unwrap();
         let other = client.with_token("xoxp-456-hidden").unwrap();
         for shown in [format!("{client:?}"), format!("{other:?}")] {
-            assert!(!shown.contains("secret") && !shown.contains("hidden"), "{shown}");
+            assert!(
+                !shown.contains("secret") && !shown.contains("hidden"),
+                "{shown}"
+            );
             assert!(shown.contains("REDACTED"), "{shown}");
         }
         assert!(matches!(

@@ -345,7 +345,10 @@ mod tests {
             SlackErrorCode::Other("brand_new".into())
         );
         assert_eq!(SlackErrorCode::parse("brand_new").as_str(), "brand_new");
-        assert_eq!(SlackErrorCode::parse("accesslimited"), SlackErrorCode::AccessLimited);
+        assert_eq!(
+            SlackErrorCode::parse("accesslimited"),
+            SlackErrorCode::AccessLimited
+        );
     }
 
     #[test]
@@ -387,7 +390,12 @@ mod tests {
     fn assert_no_repeats(e: &(dyn std::error::Error + 'static)) {
         let msgs = chain(e);
         for pair in msgs.windows(2) {
-            assert!(!pair[0].contains(&pair[1]), "{:?} repeats {:?}", pair[0], pair[1]);
+            assert!(
+                !pair[0].contains(&pair[1]),
+                "{:?} repeats {:?}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 

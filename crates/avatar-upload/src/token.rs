@@ -57,7 +57,11 @@ mod tests {
     fn tokens_are_checked_and_never_printed() {
         let t = Token::new("xoxp-123-secret\n").unwrap();
         assert_eq!(format!("{t:?}"), "Token([REDACTED])");
-        assert_eq!(t.expose(), "xoxp-123-secret", "the final newline is trimmed");
+        assert_eq!(
+            t.expose(),
+            "xoxp-123-secret",
+            "the final newline is trimmed"
+        );
         for bad in ["", "  ", "xoxb-1-2", "xapp-1-2", "xoxp-1 2", "xoxp-1\u{7}2"] {
             let err = Token::new(bad).unwrap_err();
             assert!(matches!(err, UploadError::InvalidToken { .. }), "{bad:?}");
