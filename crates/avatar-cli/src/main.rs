@@ -36,7 +36,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 /// Prepare user photos as Slack profile pictures (square, 512–1024 px, JPEG/PNG).
 #[derive(Debug, Parser)]
-#[command(name = "avatar", version, about, long_about = None)]
+#[command(name = "avatar", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
