@@ -93,7 +93,7 @@ enum PhotoError {
     #[error("cannot prepare the image")]
     Prepare(#[source] PrepError),
     /// The file is not a type Slack takes (`--no-prepare`).
-    #[error("Slack takes JPEG, PNG or GIF")]
+    #[error("Slack would refuse it as it is (drop --no-prepare to convert it)")]
     Unsupported(#[source] UploadError),
     /// The crop box is not one Slack takes.
     #[error("the crop box is not valid")]
@@ -219,13 +219,13 @@ fn photo_for(
     if args.no_prepare {
         let bytes = std::fs::read(path).map_err(PhotoError::Read)?;
         let len = bytes.len();
+        let mut photo = Photo::new(bytes).map_err(PhotoError::Unsupported)?;
         if check_raw {
-            let decoded = avatar_prep::prepare(&bytes, &PrepOptions::default())
+            let decoded = avatar_prep::prepare(photo.bytes(), &PrepOptions::default())
                 .map_err(PhotoError::Prepare)?;
             let src = decoded.source();
             check_for_slack(src.width, src.height, args.flags.crop)?;
         }
-        let mut photo = Photo::new(bytes).map_err(PhotoError::Unsupported)?;
         if let Some(c) = args.flags.crop {
             // The CLI's crop box (avatar-prep's type) becomes Slack's crop fields.
             photo = photo.crop(Crop::new(c.x, c.y, c.side).map_err(PhotoError::InvalidCrop)?);

@@ -54,7 +54,8 @@ fn mixed_folder_report_and_resume() {
         ("bomb.png", header_bomb()),
         ("empty.jpg", Vec::new()),
         ("notes.txt", b"hello".to_vec()),
-        ("webp.webp", b"RIFF\x10\0\0\0WEBPVP8 ".to_vec()),
+        // WebP is read since the codec split; Photoshop files are recognised and refused.
+        ("layers.psd", b"8BPS\0\x01\0\0\0\0\0\0".to_vec()),
     ];
     for (name, bytes) in &files {
         std::fs::write(input.join(name), bytes).unwrap();
@@ -115,7 +116,7 @@ fn mixed_folder_report_and_resume() {
         ("bomb.png", "dimensions_too_large"),
         ("empty.jpg", "empty"),
         ("notes.txt", "not_an_image"),
-        ("webp.webp", "unsupported_format"),
+        ("layers.psd", "unsupported_format"),
     ] {
         let r = by_name[name];
         assert_eq!(r["status"], "error", "{name}");

@@ -495,3 +495,28 @@ async fn manifest_rows_share_one_client_and_connection() {
         reqs.iter().map(|r| r.peer).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_prepare_refuses_what_slack_would_refuse_before_sending() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    // A BMP: avatar-prep reads it, Slack does not take it as it is.
+    let bmp = tmp.path().join("me.bmp");
+    let mut file = b"BM".to_vec();
+    file.extend_from_slice(&[0; 60]);
+    std::fs::write(&bmp, &file).unwrap();
+    for dry in [false, true] {
+        let mut c = cmd(&emu, Some(TOKEN));
+        c.args(["upload", bmp.to_str().unwrap(), "--no-prepare"]);
+        if dry {
+            c.arg("--dry-run");
+        }
+        let (code, out) = run(c).await;
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("me.bmp: unsupported_format: Slack would refuse it as it is"),
+            "{out}"
+        );
+    }
+    assert!(emu.requests().is_empty());
+}
