@@ -14,6 +14,11 @@ pub mod slack;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+/// avatar-prep's crates.io README, compiled as a doctest (its `src` holds no copy).
+#[doc = include_str!("../crates/avatar-prep/README.md")]
+#[cfg(doctest)]
+pub struct AvatarPrepReadmeDoctests;
+
 /// An RGBA image in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pixels {

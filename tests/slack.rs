@@ -1,18 +1,25 @@
 //! A Slack Web API emulator for tests: a real HTTP/1.1 server on 127.0.0.1 that behaves like
 //! `users.setPhoto` / `users.deletePhoto` and records what arrived.
 //!
-//! It parses the multipart body with `multer` (an independent parser), checks the bearer
-//! token, decodes the image and checks its size. Replies can be scripted per request: 429
-//! with or without `Retry-After`, any HTTP status, any `ok:false` code, slow answers and
-//! dropped connections.
+//! Built on axum (routing, request parts, responses) with hyper serving each connection, so a
+//! scripted reply can drop its connection without answering. It parses the multipart body
+//! with `multer` (an independent parser), checks the bearer token, decodes the image and
+//! checks its size. Replies can be scripted per request: 429 with or without `Retry-After`,
+//! any HTTP status, any `ok:false` code, slow answers and dropped connections.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify};
 
 /// A scripted reply, used for the next request instead of the normal behaviour.
 #[derive(Debug, Clone)]
@@ -59,6 +66,8 @@ pub struct Request {
     pub parts: Vec<Part>,
     /// When it arrived.
     pub at: Instant,
+    /// The client's address: requests with the same `peer` came over one connection.
+    pub peer: SocketAddr,
 }
 
 impl Request {
@@ -77,7 +86,7 @@ impl Request {
 }
 
 #[derive(Default)]
-struct State {
+struct Recorded {
     script: VecDeque<Reply>,
     requests: Vec<Request>,
     /// Successful uploads per token: the bytes of each.
@@ -90,14 +99,6 @@ struct State {
     held: usize,
 }
 
-/// The emulator. Dropping it stops the server.
-pub struct SlackEmulator {
-    addr: SocketAddr,
-    state: Arc<Mutex<State>>,
-    gate: Arc<tokio::sync::watch::Sender<Gate>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
 /// What held requests do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gate {
@@ -107,8 +108,37 @@ enum Gate {
     Discard,
 }
 
+/// What every handler shares: the recorded state and the hold gate.
+#[derive(Clone)]
+struct App {
+    state: Arc<Mutex<Recorded>>,
+    gate: Arc<watch::Sender<Gate>>,
+}
+
+impl App {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One connection: who is on the other end, and the switch that drops it unanswered.
+#[derive(Clone)]
+struct Conn {
+    peer: SocketAddr,
+    kill: Arc<Notify>,
+}
+
+/// The emulator. Dropping it stops the server and closes its connections.
+pub struct SlackEmulator {
+    addr: SocketAddr,
+    app: App,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 impl Drop for SlackEmulator {
     fn drop(&mut self) {
+        self.shutdown.send_replace(true);
         self.task.abort();
     }
 }
@@ -120,24 +150,47 @@ impl SlackEmulator {
             .await
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(Mutex::new(State::default()));
-        let gate = Arc::new(tokio::sync::watch::channel(Gate::Closed).0);
-        let (st, gt) = (state.clone(), gate.clone());
+        let app = App {
+            state: Arc::new(Mutex::new(Recorded::default())),
+            gate: Arc::new(watch::channel(Gate::Closed).0),
+        };
+        let router = Router::new()
+            .route("/api/{method}", any(handle))
+            .fallback(handle)
+            .with_state(app.clone());
+        let (shutdown, _) = watch::channel(false);
+        let stop = shutdown.subscribe();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((stream, peer)) = listener.accept().await else {
                     return;
                 };
-                let (st, gt) = (st.clone(), gt.subscribe());
+                let conn = Conn {
+                    peer,
+                    kill: Arc::new(Notify::new()),
+                };
+                let kill = conn.kill.clone();
+                let service = hyper_util::service::TowerToHyperService::new(
+                    router.clone().layer(Extension(conn)),
+                );
+                let mut stop = stop.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, st, gt).await;
+                    let serve = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    // Whichever comes first: the connection ends, a handler drops it, or the
+                    // emulator stops. Dropping `serve` closes the socket.
+                    tokio::select! {
+                        _ = serve => {}
+                        _ = kill.notified() => {}
+                        _ = stop.wait_for(|s| *s) => {}
+                    }
                 });
             }
         });
         SlackEmulator {
             addr,
-            state,
-            gate,
+            app,
+            shutdown,
             task,
         }
     }
@@ -149,182 +202,162 @@ impl SlackEmulator {
 
     /// Scripts the reply to the next request not yet scripted.
     pub fn push(&self, reply: Reply) {
-        self.lock().script.push_back(reply);
+        self.app.lock().script.push_back(reply);
     }
 
     /// Delays every answer by `d` (a slow Slack).
     pub fn set_latency(&self, d: Duration) {
-        self.lock().latency = d;
+        self.app.lock().latency = d;
     }
 
     /// Holds every `users.setPhoto` request that arrives once `n` uploads were accepted: it
     /// waits, unprocessed, until [`SlackEmulator::discard_held`].
     pub fn hold_uploads_after(&self, n: usize) {
-        self.gate.send_replace(Gate::Closed);
-        self.lock().hold_after = Some(n);
+        self.app.gate.send_replace(Gate::Closed);
+        self.app.lock().hold_after = Some(n);
     }
 
     /// Requests waiting at the hold.
     pub fn held(&self) -> usize {
-        self.lock().held
+        self.app.lock().held
     }
 
     /// Ends the hold: held requests are dropped unprocessed (the client sees a broken
     /// connection), later ones are served normally.
     pub fn discard_held(&self) {
-        self.lock().hold_after = None;
-        self.gate.send_replace(Gate::Discard);
+        self.app.lock().hold_after = None;
+        self.app.gate.send_replace(Gate::Discard);
     }
 
     /// Every request so far, in arrival order.
     pub fn requests(&self) -> Vec<Request> {
-        self.lock().requests.clone()
+        self.app.lock().requests.clone()
     }
 
     /// The images accepted so far for `token`.
     pub fn uploads_for(&self, token: &str) -> Vec<Vec<u8>> {
-        self.lock().uploads.get(token).cloned().unwrap_or_default()
+        self.app
+            .lock()
+            .uploads
+            .get(token)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Number of accepted uploads per token.
     pub fn upload_counts(&self) -> HashMap<String, usize> {
-        self.lock()
+        self.app
+            .lock()
             .uploads
             .iter()
             .map(|(k, v)| (k.clone(), v.len()))
             .collect()
     }
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+/// Every request: record it, then answer as scripted or as Slack would.
+async fn handle(
+    State(app): State<App>,
+    Extension(conn): Extension<Conn>,
+    req: axum::extract::Request,
+) -> Response {
+    let (head, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return dropped(&conn).await; // the request never fully arrived
+    };
+    let content_type = header_text(&head.headers, header::CONTENT_TYPE.as_str());
+    let req = Request {
+        method: head.method.to_string(),
+        target: head
+            .uri
+            .path_and_query()
+            .map_or_else(|| head.uri.path().to_owned(), |p| p.as_str().to_owned()),
+        headers: head
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        parts: parse_multipart(&content_type, &body).await,
+        body: body.to_vec(),
+        at: Instant::now(),
+        peer: conn.peer,
+    };
+    let (scripted, latency) = {
+        let mut st = app.lock();
+        st.requests.push(req.clone());
+        (st.script.pop_front(), st.latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-async fn serve(
-    mut stream: TcpStream,
-    state: Arc<Mutex<State>>,
-    mut gate: tokio::sync::watch::Receiver<Gate>,
-) -> std::io::Result<()> {
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        // Read one request: headers, then Content-Length bytes of body.
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i;
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let mut first = lines.next().unwrap_or_default().split(' ');
-        let method = first.next().unwrap_or_default().to_owned();
-        let target = first.next().unwrap_or_default().to_owned();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + 4 + len {
-            let mut chunk = [0u8; 64 * 1024];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        let body = buf[head_end + 4..head_end + 4 + len].to_vec();
-        buf.drain(..head_end + 4 + len);
-
-        let content_type = headers
-            .iter()
-            .find(|(n, _)| n == "content-type")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let parts = parse_multipart(&content_type, &body).await;
-        let req = Request {
-            method,
-            target,
-            headers,
-            body,
-            parts,
-            at: Instant::now(),
-        };
-        let (scripted, latency) = {
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-            st.requests.push(req.clone());
-            (st.script.pop_front(), st.latency)
-        };
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        let hold = {
-            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-            let accepted: usize = st.uploads.values().map(Vec::len).sum();
-            let hold = req.target.ends_with("users.setPhoto")
-                && st.hold_after.is_some_and(|n| accepted >= n);
-            if hold {
-                st.held += 1;
-            }
-            hold
-        };
+    let hold = {
+        let mut st = app.lock();
+        let accepted: usize = st.uploads.values().map(Vec::len).sum();
+        let hold =
+            req.target.ends_with("users.setPhoto") && st.hold_after.is_some_and(|n| accepted >= n);
         if hold {
-            let _ = gate.wait_for(|g| *g == Gate::Discard).await;
-            state.lock().unwrap_or_else(|p| p.into_inner()).held -= 1;
-            return Ok(());
+            st.held += 1;
         }
-        let (status, extra, body) = match scripted {
-            Some(Reply::Drop) => return Ok(()),
-            Some(Reply::RateLimited(after)) => (
-                429,
-                after
-                    .map(|a| format!("Retry-After: {a}\r\n"))
-                    .unwrap_or_default(),
-                r#"{"ok":false,"error":"ratelimited"}"#.to_owned(),
-            ),
-            Some(Reply::Status(code, text)) => (code, String::new(), text),
-            Some(Reply::SlackError(code)) => (
-                200,
-                String::new(),
-                format!(r#"{{"ok":false,"error":"{code}"}}"#),
-            ),
-            Some(Reply::Slow(d)) => {
-                tokio::time::sleep(d).await;
-                (200, String::new(), behave(&req, &state, None))
+        hold
+    };
+    if hold {
+        let _ = app.gate.subscribe().wait_for(|g| *g == Gate::Discard).await;
+        app.lock().held -= 1;
+        return dropped(&conn).await;
+    }
+    match scripted {
+        Some(Reply::Drop) => dropped(&conn).await,
+        Some(Reply::RateLimited(after)) => {
+            let mut r = json(429, slack_error("ratelimited"));
+            if let Some(a) = after.and_then(|a| a.parse().ok()) {
+                r.headers_mut().insert(header::RETRY_AFTER, a);
             }
-            Some(Reply::Warning(w)) => (200, String::new(), behave(&req, &state, Some(&w))),
-            None => (200, String::new(), behave(&req, &state, None)),
-        };
-        let reason = match status {
-            200 => "OK",
-            429 => "Too Many Requests",
-            _ => "Status",
-        };
-        let resp = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n{extra}\r\n{body}",
-            body.len()
-        );
-        stream.write_all(resp.as_bytes()).await?;
+            r
+        }
+        Some(Reply::Status(code, text)) => json(code, text),
+        Some(Reply::SlackError(code)) => json(200, slack_error(&code)),
+        Some(Reply::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            json(200, behave(&req, &app, None))
+        }
+        Some(Reply::Warning(w)) => json(200, behave(&req, &app, Some(&w))),
+        None => json(200, behave(&req, &app, None)),
     }
 }
 
-async fn parse_multipart(content_type: &str, body: &[u8]) -> Vec<Part> {
+/// Closes the connection without an answer; the response is never sent.
+async fn dropped(conn: &Conn) -> Response {
+    conn.kill.notify_one();
+    std::future::pending().await
+}
+
+fn json(status: u16, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+async fn parse_multipart(content_type: &str, body: &Bytes) -> Vec<Part> {
     let Ok(boundary) = multer::parse_boundary(content_type) else {
         return Vec::new();
     };
-    let data = bytes::Bytes::copy_from_slice(body);
+    let data = body.clone();
     let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(data) });
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut parts = Vec::new();
@@ -348,7 +381,7 @@ fn slack_error(code: &str) -> String {
 }
 
 /// What Slack would answer to this request.
-fn behave(req: &Request, state: &Arc<Mutex<State>>, warning: Option<&str>) -> String {
+fn behave(req: &Request, app: &App, warning: Option<&str>) -> String {
     let method = req.target.trim_start_matches("/api/");
     if req.method != "POST" {
         return slack_error("invalid_post_type");
@@ -399,9 +432,7 @@ fn behave(req: &Request, state: &Arc<Mutex<State>>, warning: Option<&str>) -> St
             let hash = image.data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
                 (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
             });
-            state
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
+            app.lock()
                 .uploads
                 .entry(token.to_owned())
                 .or_default()

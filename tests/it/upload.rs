@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use avatar_tests::slack::{Reply, SlackEmulator};
 use avatar_tests::{gif, jpeg, photo, png_rgba, JpegFixture, Pixels, BLUE};
-use avatar_upload::{Photo, RetryPolicy, SlackClient, SlackErrorCode, TransportKind, UploadError};
+use avatar_upload::{
+    Crop, Mime, Photo, RetryPolicy, SlackClient, SlackErrorCode, TransportKind, UploadError,
+};
 
 const TOKEN: &str = "xoxp-1111-2222-secret-token";
 
@@ -43,8 +45,7 @@ async fn set_photo_sends_exactly_what_slack_documents() {
     let photo = Photo::new(bytes.clone())
         .unwrap()
         .filename("/home/alice/photos/me.jpg")
-        .crop(1, 2, 300)
-        .unwrap();
+        .crop(Crop::new(1, 2, 300).unwrap());
     let done = client(&emu).set_photo(&photo).await.unwrap();
     assert_eq!(done.attempts, 1);
     let profile = done.profile.expect("profile");
@@ -118,6 +119,12 @@ async fn content_type_follows_the_bytes_and_crop_is_optional() {
         ]
     );
     assert!(Photo::new(b"just text".to_vec()).is_err());
+    assert_eq!(
+        reqs.iter()
+            .map(|r| Mime::sniff(&r.part("image").unwrap().data))
+            .collect::<Vec<_>>(),
+        vec![Some(Mime::Png), Some(Mime::Gif)]
+    );
 }
 
 #[tokio::test]
@@ -407,4 +414,116 @@ async fn pacing_spaces_requests_across_clones() {
         assert!(gap >= Duration::from_millis(60), "{gap:?}");
     }
     assert!(times[2].duration_since(times[0]) >= Duration::from_millis(180));
+}
+
+/// Each error's message, then its sources' messages, outermost first.
+fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = vec![e.to_string()];
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push(s.to_string());
+        next = s.source();
+    }
+    out
+}
+
+#[tokio::test]
+async fn error_chains_keep_their_sources_and_never_repeat_them() {
+    // A dropped connection: Transport, caused by reqwest's error, caused by hyper's.
+    let emu = SlackEmulator::start().await;
+    emu.push(Reply::Drop);
+    let err = builder(&emu)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .set_photo(&Photo::new(avatar_jpeg(512)).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UploadError::Transport { .. }), "{err:?}");
+    let msgs = chain(&err);
+    assert!(msgs.len() >= 3, "the whole cause is kept: {msgs:?}");
+    let reqwest_err = std::error::Error::source(&err).unwrap();
+    assert!(reqwest_err.downcast_ref::<reqwest::Error>().is_some());
+    for pair in msgs.windows(2) {
+        assert!(!pair[0].contains(&pair[1]), "{msgs:?}");
+    }
+    for m in &msgs {
+        assert!(
+            !m.contains("127.0.0.1"),
+            "no URL anywhere in the chain: {msgs:?}"
+        );
+        assert_no_token(m);
+    }
+
+    // A 200 that is not Slack's JSON: InvalidResponse, caused by the JSON parser's error.
+    let emu = SlackEmulator::start().await;
+    emu.push(Reply::Status(200, "<html>maintenance</html>".into()));
+    let err = client(&emu).delete_photo().await.unwrap_err();
+    match &err {
+        UploadError::InvalidResponse { body, .. } => assert_eq!(body, "<html>maintenance</html>"),
+        other => panic!("{other:?}"),
+    }
+    let msgs = chain(&err);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(msgs[1].contains("expected value"), "{msgs:?}");
+    assert!(!msgs[0].contains(&msgs[1]), "{msgs:?}");
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn with_token_reuses_the_connection_for_another_user() {
+    let emu = SlackEmulator::start().await;
+    let first = client(&emu);
+    let second = first.with_token("xoxp-2222-other-secret-token").unwrap();
+    let photo = Photo::new(avatar_jpeg(512)).unwrap();
+    first.set_photo(&photo).await.unwrap();
+    second.set_photo(&photo).await.unwrap();
+    first.delete_photo().await.unwrap();
+    let reqs = emu.requests();
+    let auth: Vec<_> = reqs
+        .iter()
+        .map(|r| r.header("authorization").unwrap())
+        .collect();
+    assert_eq!(
+        auth,
+        [
+            format!("Bearer {TOKEN}"),
+            "Bearer xoxp-2222-other-secret-token".to_owned(),
+            format!("Bearer {TOKEN}"),
+        ]
+    );
+    assert!(
+        reqs.iter().all(|r| r.peer == reqs[0].peer),
+        "one kept-alive connection for both users: {:?}",
+        reqs.iter().map(|r| r.peer).collect::<Vec<_>>()
+    );
+    assert_eq!(emu.uploads_for("xoxp-2222-other-secret-token").len(), 1);
+
+    // A client built on its own has its own pool: a new connection.
+    let separate = builder(&emu).build().unwrap();
+    separate.delete_photo().await.unwrap();
+    assert_ne!(emu.requests()[3].peer, reqs[0].peer);
+}
+
+#[tokio::test]
+async fn clients_built_on_one_reqwest_client_share_its_pool() {
+    let emu = SlackEmulator::start().await;
+    let http = reqwest::Client::new();
+    let for_user = |token: &str| {
+        SlackClient::builder(token)
+            .base_url(emu.base_url())
+            .requests_per_minute(None)
+            .http_client(http.clone())
+            .build()
+            .unwrap()
+    };
+    for_user("xoxp-a-1").delete_photo().await.unwrap();
+    for_user("xoxp-b-2").delete_photo().await.unwrap();
+    let reqs = emu.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        reqs[0].peer, reqs[1].peer,
+        "the second user reused the connection"
+    );
+    assert_eq!(reqs[1].header("authorization"), Some("Bearer xoxp-b-2"));
 }

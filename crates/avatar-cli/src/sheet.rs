@@ -9,10 +9,12 @@ use std::path::Path;
 use avatar_prep::{Fit, OutputFormat, PrepOptions, Rgba};
 use font8x8::UnicodeFonts;
 
+use crate::files::{write_atomic, Job};
+
 /// Thumbnail side in pixels.
 const THUMB: u32 = 96;
 /// Most files on one sheet (the sheet stays under ~60 MB of pixels).
-pub const MAX_FILES: usize = 600;
+pub(crate) const MAX_FILES: usize = 600;
 const COLS: u32 = 4;
 const PAD: u32 = 8;
 const TEXT_H: u32 = 12;
@@ -23,17 +25,17 @@ const INK: [u8; 4] = [30, 30, 30, 255];
 const FAIL: [u8; 4] = [200, 30, 30, 255];
 
 /// One cell of the sheet.
-pub struct Cell {
+pub(crate) struct Cell {
     /// The file name shown under the thumbnails.
-    pub label: String,
+    label: String,
     /// The source thumbnail (RGBA, THUMB²), if it could be made.
-    pub before: Option<Vec<u8>>,
+    before: Option<Vec<u8>>,
     /// The output thumbnail, or the error kind for a failed file.
-    pub after: Result<Vec<u8>, String>,
+    after: Result<Vec<u8>, String>,
 }
 
 /// A THUMB × THUMB RGBA thumbnail of any image avatar-prep reads.
-pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
+fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
     let opts = PrepOptions::default()
         .max_side(THUMB)
         .min_side(THUMB)
@@ -57,6 +59,24 @@ pub fn thumbnail(bytes: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     (px.len() == (THUMB * THUMB * 4) as usize).then_some(px)
+}
+
+/// The cell of a file: thumbnails of its input and of its output (or the error kind).
+pub(crate) fn cell(job: &Job, output: Result<&[u8], &str>) -> Cell {
+    let before = std::fs::read(&job.input).ok().and_then(|b| thumbnail(&b));
+    let after = match output {
+        Ok(bytes) => thumbnail(bytes).ok_or_else(|| "unreadable output".to_owned()),
+        Err(kind) => Err(kind.to_owned()),
+    };
+    Cell {
+        label: job
+            .input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        before,
+        after,
+    }
 }
 
 struct Canvas {
@@ -133,7 +153,7 @@ impl Canvas {
 }
 
 /// Renders the sheet and writes it as a PNG (atomically).
-pub fn write(path: &Path, cells: &[Cell]) -> anyhow::Result<()> {
+pub(crate) fn write(path: &Path, cells: &[Cell]) -> anyhow::Result<()> {
     let n = cells.len().min(MAX_FILES) as u32;
     let rows = n.div_ceil(COLS).max(1);
     let mut c = Canvas {
@@ -178,6 +198,6 @@ pub fn write(path: &Path, cells: &[Cell]) -> anyhow::Result<()> {
         w.write_image_data(&c.px)?;
         w.finish()?;
     }
-    crate::prep::write_atomic(path, &out)?;
+    write_atomic(path, &out)?;
     Ok(())
 }

@@ -249,3 +249,274 @@ async fn manifest_batch_survives_a_kill_and_uploads_each_row_once() {
     assert!(out.contains("7 skipped"), "{out}");
     assert_eq!(emu.upload_counts().values().sum::<usize>(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_checks_every_row_and_sends_nothing() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_photo(dir, "good.jpg", 900, 700, 1);
+    write_photo(dir, "env.jpg", 600, 600, 2);
+    std::fs::write(dir.join("bad.jpg"), b"\xff\xd8\xff\xe0 not really").unwrap();
+    let csv = "image,token\n\
+               good.jpg,xoxp-good-secret-token\n\
+               env.jpg,env:ROW_TOKEN\n\
+               bad.jpg,xoxp-bad-secret-token\n\
+               good.jpg,xoxb-bot-secret-token\n\
+               good.jpg,env:NOT_SET_ANYWHERE\n\
+               missing.jpg,xoxp-missing-secret-token\n";
+    let manifest = dir.join("team.csv");
+    std::fs::write(&manifest, csv).unwrap();
+    let journal = dir.join("team.journal");
+
+    let mut c = cmd(&emu, None);
+    c.env("ROW_TOKEN", "xoxp-envuser-secret-token").args([
+        "upload",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 1, "some rows cannot be sent: {out}");
+    let line = |n: usize| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("line {n} ")))
+            .unwrap_or_else(|| panic!("no line {n}: {out}"))
+            .to_owned()
+    };
+    assert!(line(2).contains("good.jpg: ready: JPEG 900x900"), "{out}");
+    assert!(line(3).contains("env.jpg: ready: JPEG 600x600"), "{out}");
+    assert!(
+        line(4).contains("bad.jpg: truncated") || line(4).contains("bad.jpg: corrupt"),
+        "{out}"
+    );
+    assert!(
+        line(5).contains("invalid_token: invalid token: a bot token"),
+        "{out}"
+    );
+    assert!(
+        line(6).contains("invalid_token: environment variable NOT_SET_ANYWHERE is not set"),
+        "{out}"
+    );
+    assert!(line(7).contains("missing.jpg: io:"), "{out}");
+    assert!(
+        out.contains("dry run: 2 ready, 4 failed, 0 skipped (already done); nothing was sent"),
+        "{out}"
+    );
+    assert!(emu.requests().is_empty(), "a dry run sends nothing");
+    assert!(!journal.exists(), "a dry run writes no journal");
+
+    // Without --journal, and all rows good: exit 0, still nothing sent.
+    std::fs::write(&manifest, "good.jpg,xoxp-good-secret-token\n").unwrap();
+    let mut c = cmd(&emu, None);
+    c.args([
+        "upload",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(emu.requests().is_empty());
+
+    // Without --dry-run the journal is required (a usage error).
+    let mut c = cmd(&emu, None);
+    c.args(["upload", "--manifest", manifest.to_str().unwrap()]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--journal"), "{out}");
+    assert!(emu.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_of_one_image_checks_size_crop_and_token() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let big = write_photo(tmp.path(), "big.jpg", 1200, 800, 4);
+    let small = write_photo(tmp.path(), "small.jpg", 800, 600, 5);
+    let case = |args: &[&str], token: &str| {
+        let mut c = cmd(&emu, Some(token));
+        c.arg("upload").args(args).arg("--dry-run");
+        c
+    };
+    // Prepared: ready, exit 0.
+    let (code, out) = run(case(&[big.to_str().unwrap()], TOKEN)).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("big.jpg: ready: JPEG 1024x1024"), "{out}");
+    assert!(out.contains("nothing sent (dry run)"), "{out}");
+    // As it is: too large for Slack.
+    let (code, out) = run(case(&[big.to_str().unwrap(), "--no-prepare"], TOKEN)).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("big.jpg: too_large: 1200x800"), "{out}");
+    // As it is, with a crop box outside the image.
+    let (code, out) = run(case(
+        &[
+            small.to_str().unwrap(),
+            "--no-prepare",
+            "--crop",
+            "300,0,600",
+        ],
+        TOKEN,
+    ))
+    .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("small.jpg: invalid_crop:"), "{out}");
+    // As it is, valid: ready.
+    let (code, out) = run(case(
+        &[
+            small.to_str().unwrap(),
+            "--no-prepare",
+            "--crop",
+            "100,0,600",
+        ],
+        TOKEN,
+    ))
+    .await;
+    assert_eq!(code, 0, "{out}");
+    // A bot token is refused by the dry run too.
+    let (code, out) = run(case(&[small.to_str().unwrap()], "xoxb-9-bot-secret-token")).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("bot token"), "{out}");
+    assert!(emu.requests().is_empty(), "no dry run sends anything");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn token_file_is_read_and_never_printed() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let img = write_photo(tmp.path(), "me.jpg", 700, 700, 6);
+    let token_file = tmp.path().join("slack-token");
+    std::fs::write(&token_file, format!("  {TOKEN}\n")).unwrap();
+
+    let mut c = cmd(&emu, None);
+    c.args([
+        "upload",
+        img.to_str().unwrap(),
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        emu.requests()[0].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str()),
+        "the file's token, whitespace trimmed"
+    );
+
+    // `delete` takes it too, and it wins over no environment at all.
+    let mut c = cmd(&emu, None);
+    c.args(["delete", "--token-file", token_file.to_str().unwrap()]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(emu.requests().len(), 2);
+
+    // Empty, missing and bot-token files are usage errors naming the file, never the token.
+    let empty = tmp.path().join("empty-token");
+    std::fs::write(&empty, "\n").unwrap();
+    let bot = tmp.path().join("bot-token");
+    std::fs::write(&bot, "xoxb-7-bot-secret-token").unwrap();
+    let missing = tmp.path().join("no-such-token");
+    for (file, says) in [
+        (&empty, "the file is empty"),
+        (&missing, "cannot read it"),
+        (&bot, "bot token"),
+    ] {
+        let mut c = cmd(&emu, Some(TOKEN));
+        c.args([
+            "upload",
+            img.to_str().unwrap(),
+            "--token-file",
+            file.to_str().unwrap(),
+        ]);
+        let (code, out) = run(c).await;
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains(says), "{out}");
+        if file != &bot {
+            assert!(out.contains(file.to_str().unwrap()), "{out}");
+        }
+    }
+    // --token-file and --token-env together are a usage error.
+    let mut c = cmd(&emu, Some(TOKEN));
+    c.args([
+        "delete",
+        "--token-env",
+        "SLACK_TOKEN",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(emu.requests().len(), 2, "no request from the failed runs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_rows_share_one_client_and_connection() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut csv = String::new();
+    for i in 0..4 {
+        write_photo(dir, &format!("u{i}.jpg"), 600, 600, 20 + i);
+        csv.push_str(&format!("u{i}.jpg,xoxp-pool{i}-secret-token\n"));
+    }
+    let manifest = dir.join("team.csv");
+    std::fs::write(&manifest, csv).unwrap();
+    let journal = dir.join("team.journal");
+    let mut c = cmd(&emu, None);
+    c.args([
+        "upload",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+        "--rate",
+        "6000",
+    ]);
+    let (code, out) = run(c).await;
+    assert_eq!(code, 0, "{out}");
+    let reqs = emu.requests();
+    assert_eq!(reqs.len(), 4);
+    let mut tokens: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.header("authorization").unwrap())
+        .collect();
+    tokens.sort_unstable();
+    assert_eq!(
+        tokens,
+        (0..4)
+            .map(|i| format!("Bearer xoxp-pool{i}-secret-token"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        reqs.iter().all(|r| r.peer == reqs[0].peer),
+        "every row over one kept-alive connection: {:?}",
+        reqs.iter().map(|r| r.peer).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_prepare_refuses_what_slack_would_refuse_before_sending() {
+    let emu = SlackEmulator::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    // A BMP: avatar-prep reads it, Slack does not take it as it is.
+    let bmp = tmp.path().join("me.bmp");
+    let mut file = b"BM".to_vec();
+    file.extend_from_slice(&[0; 60]);
+    std::fs::write(&bmp, &file).unwrap();
+    for dry in [false, true] {
+        let mut c = cmd(&emu, Some(TOKEN));
+        c.args(["upload", bmp.to_str().unwrap(), "--no-prepare"]);
+        if dry {
+            c.arg("--dry-run");
+        }
+        let (code, out) = run(c).await;
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("me.bmp: unsupported_format: Slack would refuse it as it is"),
+            "{out}"
+        );
+    }
+    assert!(emu.requests().is_empty());
+}

@@ -1,220 +1,38 @@
-//! [`SlackClient`], its builder, the token type, retries and pacing.
+//! [`SlackClient`] and its builder: the requests, with pacing and retries.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
-use crate::error::{SlackErrorCode, UploadError};
+use crate::error::UploadError;
+use crate::pacing::Pacing;
 use crate::photo::Photo;
 use crate::response::{DeletePhotoResponse, Envelope, SetPhotoResponse};
+use crate::retry::{RetryEvent, RetryHook, RetryPolicy};
+use crate::token::Token;
 
 /// Slack's Web API base URL.
 pub const SLACK_API_URL: &str = "https://slack.com/api/";
 /// GovSlack's Web API base URL.
 pub const GOV_SLACK_API_URL: &str = "https://slack-gov.com/api/";
 
-/// A Slack user token. `Debug` shows `Token([REDACTED])`; there is no `Display`, and the
-/// value is only read to build the `Authorization` header (marked sensitive).
-#[derive(Clone)]
-pub struct Token(SecretString);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token([REDACTED])")
-    }
-}
-
-impl Token {
-    /// Checks the token's shape. Bot (`xoxb-`) and app-level (`xapp-`) tokens are refused:
-    /// only user tokens (`xoxp-`) may change a profile photo, so sending one would only earn
-    /// `not_allowed_token_type`.
-    pub fn new(token: impl Into<String>) -> Result<Token, UploadError> {
-        let token: String = token.into();
-        let t = token.trim();
-        let reason = if t.is_empty() {
-            Some("the token is empty")
-        } else if t.starts_with("xoxb-") {
-            Some("a bot token (xoxb-) cannot set profile photos: use a user token (xoxp-) with users.profile:write")
-        } else if t.starts_with("xapp-") {
-            Some("an app-level token (xapp-) cannot call Web API methods: use a user token (xoxp-)")
-        } else if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            Some("the token contains spaces or control characters")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => Err(UploadError::InvalidToken { reason }),
-            None => Ok(Token(SecretString::from(t.to_owned()))),
-        }
-    }
-}
-
-/// When and how often a failed request is tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Retries after the first request. Default 3.
-    pub max_retries: u32,
-    /// The most time spent waiting between attempts, in total; a wait that would pass it is
-    /// not taken and the last error is returned. Default 120 s.
-    pub max_total_wait: Duration,
-    /// The wait after HTTP 429 when `Retry-After` is missing or not a number, and after
-    /// `ratelimited` in a 200 body. Default 30 s.
-    pub default_retry_after: Duration,
-    /// First backoff for transient failures (5xx, transport, `internal_error`…); doubles
-    /// each retry, with full jitter. Default 500 ms.
-    pub base_backoff: Duration,
-    /// Largest single backoff. Default 30 s.
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 3,
-            max_total_wait: Duration::from_secs(120),
-            default_retry_after: Duration::from_secs(30),
-            base_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> RetryPolicy {
-        RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// Sets [`RetryPolicy::max_retries`].
-    pub fn max_retries(mut self, n: u32) -> RetryPolicy {
-        self.max_retries = n;
-        self
-    }
-
-    /// Sets [`RetryPolicy::max_total_wait`].
-    pub fn max_total_wait(mut self, d: Duration) -> RetryPolicy {
-        self.max_total_wait = d;
-        self
-    }
-
-    /// Sets [`RetryPolicy::default_retry_after`].
-    pub fn default_retry_after(mut self, d: Duration) -> RetryPolicy {
-        self.default_retry_after = d;
-        self
-    }
-
-    /// Sets [`RetryPolicy::base_backoff`] and [`RetryPolicy::max_backoff`].
-    pub fn backoff(mut self, base: Duration, max: Duration) -> RetryPolicy {
-        self.base_backoff = base;
-        self.max_backoff = max;
-        self
-    }
-
-    /// The wait before retry number `retry` (0-based) after `error`.
-    fn wait_for(&self, retry: u32, error: &UploadError) -> Duration {
-        match error {
-            UploadError::RateLimited { retry_after } => *retry_after,
-            UploadError::Slack {
-                code: SlackErrorCode::Ratelimited,
-                ..
-            } => self.default_retry_after,
-            _ => {
-                let exp = self
-                    .base_backoff
-                    .saturating_mul(2u32.saturating_pow(retry))
-                    .min(self.max_backoff);
-                // Full jitter: anywhere in [exp/2, exp], so a fleet of clients spreads out.
-                let ms = u64::try_from(exp.as_millis()).unwrap_or(u64::MAX);
-                Duration::from_millis(ms / 2 + fastrand::u64(0..=ms / 2))
-            }
-        }
-    }
-}
-
-/// What happened before a retry: given to the hook set with
-/// [`SlackClientBuilder::on_retry`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct RetryEvent<'a> {
-    /// The Web API method (`users.setPhoto`).
-    pub method: &'static str,
-    /// Which retry this is, from 1.
-    pub retry: u32,
-    /// How long the client waits before it.
-    pub wait: Duration,
-    /// The failure that caused it.
-    pub error: &'a UploadError,
-}
-
-type RetryHook = Arc<dyn Fn(&RetryEvent<'_>) + Send + Sync>;
-
-/// A request budget: at most N requests per minute, shared by every client built with it
-/// (Slack's limits are per app and workspace, not per token, so a batch that uploads for
-/// many users shares one `Pacing`). Cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Pacing(Arc<Pacer>);
-
-impl Pacing {
-    /// At most `n` requests per minute, evenly spaced. `n` must be at least 1.
-    pub fn per_minute(n: u32) -> Result<Pacing, UploadError> {
-        if n == 0 {
-            return Err(UploadError::InvalidRequest {
-                detail: "requests per minute must be at least 1".into(),
-            });
-        }
-        Ok(Pacing(Arc::new(Pacer {
-            interval: Duration::from_secs(60) / n,
-            next: Mutex::new(None),
-        })))
-    }
-
-    /// Time between two requests.
-    pub fn interval(&self) -> Duration {
-        self.0.interval
-    }
-}
-
-#[derive(Debug)]
-struct Pacer {
-    interval: Duration,
-    next: Mutex<Option<Instant>>,
-}
-
-impl Pacer {
-    async fn wait_turn(&self) {
-        let slot = {
-            let mut next = self.next.lock().await;
-            let now = Instant::now();
-            let slot = match *next {
-                Some(t) if t > now => t,
-                _ => now,
-            };
-            *next = Some(slot + self.interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
-}
-
-struct Inner {
+/// What every client made from one builder shares: the connection pool, the base URL, the
+/// retry policy, the pacing and the retry hook.
+struct Shared {
     http: reqwest::Client,
-    token: Token,
     base_url: String,
     retry: RetryPolicy,
     pacer: Option<Pacing>,
     on_retry: Option<RetryHook>,
 }
 
-/// An async client for `users.setPhoto` and `users.deletePhoto`. Cheap to clone; clones
-/// share the connection pool and the pacing.
+/// An async client for `users.setPhoto` and `users.deletePhoto`, for one user token.
+///
+/// Cheap to clone; clones share the connection pool and the pacing.
+/// [`SlackClient::with_token`] gives a client for another user on the same pool, pacing and
+/// policy (a batch or a service that sets photos for many users builds one client and derives
+/// the others); [`SlackClientBuilder::http_client`] shares an existing `reqwest::Client`.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), avatar_upload::UploadError> {
@@ -226,16 +44,17 @@ struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct SlackClient {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
+    token: Token,
 }
 
 impl std::fmt::Debug for SlackClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SlackClient")
-            .field("base_url", &self.inner.base_url)
-            .field("token", &self.inner.token)
-            .field("retry", &self.inner.retry)
-            .field("pacing", &self.inner.pacer.as_ref().map(Pacing::interval))
+            .field("base_url", &self.shared.base_url)
+            .field("token", &self.token)
+            .field("retry", &self.shared.retry)
+            .field("pacing", &self.shared.pacer.as_ref().map(Pacing::interval))
             .finish()
     }
 }
@@ -264,7 +83,8 @@ impl std::fmt::Debug for SlackClientBuilder {
 
 impl SlackClient {
     /// A builder with the defaults: `https://slack.com/api/`, 10 s connect and 60 s request
-    /// timeouts, [`RetryPolicy::default`], at most 20 requests per minute (Tier 2).
+    /// timeouts, [`RetryPolicy::default`], at most 20 requests per minute (Tier 2). The token
+    /// is checked by [`Token::new`] when the client is built.
     pub fn builder(token: impl Into<String>) -> SlackClientBuilder {
         SlackClientBuilder {
             token: Token::new(token),
@@ -278,9 +98,29 @@ impl SlackClient {
         }
     }
 
+    /// A client for another user token that shares everything else with this one: the
+    /// connection pool (no new TLS setup or connections), the base URL, the retry policy,
+    /// the pacing budget and the retry hook. Fails, before any request, when the token is
+    /// refused by [`Token::new`].
+    ///
+    /// ```no_run
+    /// # async fn run(photos: Vec<(String, avatar_upload::Photo)>) -> Result<(), avatar_upload::UploadError> {
+    /// let base = avatar_upload::SlackClient::builder("xoxp-first-user").build()?;
+    /// for (token, photo) in &photos {
+    ///     base.with_token(token.as_str())?.set_photo(photo).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_token(&self, token: impl Into<String>) -> Result<SlackClient, UploadError> {
+        Ok(SlackClient {
+            shared: Arc::clone(&self.shared),
+            token: Token::new(token)?,
+        })
+    }
+
     /// The base URL in use (always ends with `/`).
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        &self.shared.base_url
     }
 
     /// Sets the user's profile photo (`users.setPhoto`).
@@ -312,12 +152,12 @@ impl SlackClient {
         method: &'static str,
         body: Option<(String, Bytes)>,
     ) -> Result<(Envelope, u32), UploadError> {
-        let inner = &self.inner;
+        let shared = &self.shared;
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         loop {
-            if let Some(p) = &inner.pacer {
-                p.0.wait_turn().await;
+            if let Some(p) = &shared.pacer {
+                p.wait_turn().await;
             }
             attempt += 1;
             let err = match self.once(method, body.as_ref()).await {
@@ -325,14 +165,14 @@ impl SlackClient {
                 Err(e) => e,
             };
             let retry = attempt; // retries so far + 1
-            if !err.is_retryable() || retry > inner.retry.max_retries {
+            if !err.is_retryable() || retry > shared.retry.max_retries {
                 return Err(err);
             }
-            let wait = inner.retry.wait_for(retry - 1, &err);
-            if waited + wait > inner.retry.max_total_wait {
+            let wait = shared.retry.wait_for(retry - 1, &err);
+            if waited + wait > shared.retry.max_total_wait {
                 return Err(err);
             }
-            if let Some(hook) = &inner.on_retry {
+            if let Some(hook) = &shared.on_retry {
                 hook(&RetryEvent {
                     method,
                     retry,
@@ -350,12 +190,10 @@ impl SlackClient {
         method: &str,
         body: Option<&(String, Bytes)>,
     ) -> Result<Envelope, UploadError> {
-        let inner = &self.inner;
-        let url = format!("{}{method}", inner.base_url);
-        let mut req = inner
-            .http
-            .post(url)
-            .bearer_auth(inner.token.0.expose_secret());
+        let shared = &self.shared;
+        let url = format!("{}{method}", shared.base_url);
+        // `bearer_auth` marks the header sensitive (kept out of reqwest's Debug output).
+        let mut req = shared.http.post(url).bearer_auth(self.token.expose());
         req = match body {
             Some((content_type, bytes)) => req
                 .header(reqwest::header::CONTENT_TYPE, content_type)
@@ -376,7 +214,7 @@ impl SlackClient {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .map_or(inner.retry.default_retry_after, Duration::from_secs);
+                .map_or(shared.retry.default_retry_after, Duration::from_secs);
             return Err(UploadError::RateLimited { retry_after });
         }
         let bytes = resp.bytes().await.map_err(UploadError::transport)?;
@@ -393,7 +231,7 @@ impl SlackClient {
 
 impl SlackClientBuilder {
     /// Sets the base URL: GovSlack ([`GOV_SLACK_API_URL`]), a proxy, or a test server.
-    /// A missing trailing slash is added.
+    /// A missing trailing slash is added. Default [`SLACK_API_URL`].
     pub fn base_url(mut self, url: impl Into<String>) -> SlackClientBuilder {
         let mut url: String = url.into();
         if !url.ends_with('/') {
@@ -408,13 +246,15 @@ impl SlackClientBuilder {
         self.base_url(GOV_SLACK_API_URL)
     }
 
-    /// Timeout for a whole request, connect to last byte. Default 60 s.
+    /// Timeout for a whole request, connect to last byte. Default 60 s. Not used with
+    /// [`SlackClientBuilder::http_client`] (that client's own settings apply).
     pub fn timeout(mut self, d: Duration) -> SlackClientBuilder {
         self.timeout = d;
         self
     }
 
-    /// Timeout for connecting. Default 10 s.
+    /// Timeout for connecting. Default 10 s. Not used with
+    /// [`SlackClientBuilder::http_client`].
     pub fn connect_timeout(mut self, d: Duration) -> SlackClientBuilder {
         self.connect_timeout = d;
         self
@@ -426,21 +266,22 @@ impl SlackClientBuilder {
         self
     }
 
-    /// At most `n` requests per minute from this client and its clones (`None`: no pacing).
-    /// Default 20, Slack's Tier 2 rate for `users.setPhoto`.
+    /// At most `n` requests per minute from this client and the clients derived from it
+    /// (clones, [`SlackClient::with_token`]); `None`: no pacing. Default 20, Slack's Tier 2
+    /// rate for `users.setPhoto`.
     pub fn requests_per_minute(mut self, n: Option<u32>) -> SlackClientBuilder {
         self.pacing = n.map(Pacing::per_minute).transpose();
         self
     }
 
-    /// Shares a request budget with other clients (e.g. one client per user token in a
-    /// batch, all under the same app's Tier 2 limit).
+    /// Shares a request budget with other clients built separately (all under the same
+    /// app's Tier 2 limit). Default: a budget of 20 per minute of this client's own.
     pub fn pacing(mut self, pacing: Pacing) -> SlackClientBuilder {
         self.pacing = Ok(Some(pacing));
         self
     }
 
-    /// Called before each retry (for logs or progress). Never sees the token.
+    /// Called before each retry (for logs or progress). Never sees the token. Default none.
     pub fn on_retry(
         mut self,
         hook: impl Fn(&RetryEvent<'_>) + Send + Sync + 'static,
@@ -449,14 +290,37 @@ impl SlackClientBuilder {
         self
     }
 
-    /// Uses this `reqwest::Client` (to share a pool); the timeouts set here then do not apply.
+    /// Sends through this `reqwest::Client` and its connection pool instead of building
+    /// one: an application that already has a client shares its pool (and TLS setup) with
+    /// Slack's calls, and clients built per user token reuse the same connections. Its own
+    /// timeouts, proxy and user agent apply; [`SlackClientBuilder::timeout`] and
+    /// [`SlackClientBuilder::connect_timeout`] do not. Default: a new client.
+    ///
+    /// ```no_run
+    /// # fn run(user_tokens: &[&str]) -> Result<(), avatar_upload::UploadError> {
+    /// use avatar_upload::{Pacing, SlackClient};
+    /// // Once, at start-up.
+    /// let http = reqwest::Client::new();
+    /// let budget = Pacing::per_minute(20)?;
+    /// // Per request, for the user who made it: no new pool, one shared budget.
+    /// for token in user_tokens {
+    ///     let client = SlackClient::builder(*token)
+    ///         .http_client(http.clone())
+    ///         .pacing(budget.clone())
+    ///         .build()?;
+    ///     # let _ = client;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn http_client(mut self, client: reqwest::Client) -> SlackClientBuilder {
         self.http = Some(client);
         self
     }
 
-    /// Checks the settings and builds the client. Fails on a refused token, a base URL that
-    /// is not http(s), or a zero pacing rate.
+    /// Checks the settings and builds the client. Fails on a refused token
+    /// ([`UploadError::InvalidToken`]), a base URL that is not http(s) or a zero pacing rate
+    /// ([`UploadError::InvalidRequest`]), or an HTTP client that cannot be set up
+    /// ([`UploadError::HttpClient`]).
     pub fn build(self) -> Result<SlackClient, UploadError> {
         let token = self.token?;
         if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
@@ -472,19 +336,17 @@ impl SlackClientBuilder {
                 .connect_timeout(self.connect_timeout)
                 .user_agent(concat!("avatar-upload/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| UploadError::InvalidRequest {
-                    detail: format!("cannot build the HTTP client: {}", e.without_url()),
-                })?,
+                .map_err(UploadError::http_client)?,
         };
         Ok(SlackClient {
-            inner: Arc::new(Inner {
+            shared: Arc::new(Shared {
                 http,
-                token,
                 base_url: self.base_url,
                 retry: self.retry,
                 pacer,
                 on_retry: self.on_retry,
             }),
+            token,
         })
     }
 }
@@ -494,19 +356,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_are_checked_and_never_printed() {
-        let t = Token::new("xoxp-123-secret").unwrap();
-        assert_eq!(format!("{t:?}"), "Token([REDACTED])");
-        for bad in ["", "  ", "xoxb-1-2", "xapp-1-2", "xoxp-1 2"] {
-            assert!(
-                matches!(Token::new(bad), Err(UploadError::InvalidToken { .. })),
-                "{bad:?}"
-            );
-        }
+    fn clients_never_print_their_token() {
         let client = SlackClient::builder("xoxp-123-secret").build().unwrap();
-        let shown = format!("{client:?}");
-        assert!(!shown.contains("secret"), "{shown}");
-        assert!(shown.contains("REDACTED"));
+        let other = client.with_token("xoxp-456-hidden").unwrap();
+        for shown in [format!("{client:?}"), format!("{other:?}")] {
+            assert!(
+                !shown.contains("secret") && !shown.contains("hidden"),
+                "{shown}"
+            );
+            assert!(shown.contains("REDACTED"), "{shown}");
+        }
+        assert!(matches!(
+            client.with_token("xoxb-bot"),
+            Err(UploadError::InvalidToken { .. })
+        ));
+    }
+
+    #[test]
+    fn with_token_shares_everything_but_the_token() {
+        let a = SlackClient::builder("xoxp-a")
+            .base_url("http://127.0.0.1:9/api")
+            .requests_per_minute(Some(30))
+            .build()
+            .unwrap();
+        let b = a.with_token("xoxp-b").unwrap();
+        assert!(Arc::ptr_eq(&a.shared, &b.shared));
+        assert_eq!(b.base_url(), "http://127.0.0.1:9/api/");
+        assert_eq!(b.token.expose(), "xoxp-b");
+        assert_eq!(a.token.expose(), "xoxp-a");
     }
 
     #[test]
@@ -526,23 +403,5 @@ mod tests {
             .requests_per_minute(Some(0))
             .build()
             .is_err());
-    }
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let p =
-            RetryPolicy::default().backoff(Duration::from_millis(100), Duration::from_millis(400));
-        let e = UploadError::Http {
-            status: 500,
-            body: String::new(),
-        };
-        for (retry, max) in [(0u32, 100u64), (1, 200), (2, 400), (5, 400)] {
-            let w = p.wait_for(retry, &e).as_millis() as u64;
-            assert!(w >= max / 2 && w <= max, "retry {retry}: {w} ms");
-        }
-        let rl = UploadError::RateLimited {
-            retry_after: Duration::from_secs(7),
-        };
-        assert_eq!(p.wait_for(0, &rl), Duration::from_secs(7));
     }
 }

@@ -3,160 +3,119 @@
 use std::fmt;
 use std::time::Duration;
 
-/// An error code from Slack's `{"ok": false, "error": "…"}` answer, for `users.setPhoto` and
-/// `users.deletePhoto` (and the errors every Web API method can return).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SlackErrorCode {
+/// A foreign error kept as a source without exposing its type.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Writes [`SlackErrorCode`] with its wire names once: the enum, [`SlackErrorCode::parse`],
+/// [`SlackErrorCode::as_str`] and the list of known codes all come from this one table.
+macro_rules! slack_error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+        /// An error code from Slack's `{"ok": false, "error": "…"}` answer, for
+        /// `users.setPhoto` and `users.deletePhoto` (and the errors every Web API method can
+        /// return).
+        ///
+        /// [`SlackErrorCode::parse`] never gives [`SlackErrorCode::Other`] for a code listed
+        /// here.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum SlackErrorCode {
+            $( $(#[$doc])* $variant, )*
+            /// A code this version does not know yet.
+            Other(String),
+        }
+
+        impl SlackErrorCode {
+            /// Every code this version knows, in the table's order.
+            #[cfg(test)]
+            const KNOWN: &'static [SlackErrorCode] = &[$(SlackErrorCode::$variant),*];
+
+            /// Reads Slack's code.
+            pub fn parse(code: &str) -> SlackErrorCode {
+                match code {
+                    $( $code => SlackErrorCode::$variant, )*
+                    other => SlackErrorCode::Other(other.to_owned()),
+                }
+            }
+
+            /// Slack's code as it appears on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( SlackErrorCode::$variant => $code, )*
+                    SlackErrorCode::Other(code) => code,
+                }
+            }
+        }
+    };
+}
+
+slack_error_codes! {
     /// `bad_image`: the image could not be read or is not valid.
-    BadImage,
+    BadImage = "bad_image",
     /// `too_large`: the image is too large.
-    TooLarge,
+    TooLarge = "too_large",
     /// `too_many_frames`: the animated GIF has too many frames.
-    TooManyFrames,
+    TooManyFrames = "too_many_frames",
     /// `invalid_auth`: the token is not valid.
-    InvalidAuth,
+    InvalidAuth = "invalid_auth",
     /// `not_authed`: no token was sent.
-    NotAuthed,
+    NotAuthed = "not_authed",
     /// `not_allowed_token_type`: this token type may not call the method (a bot token).
-    NotAllowedTokenType,
+    NotAllowedTokenType = "not_allowed_token_type",
     /// `missing_scope`: the token lacks a scope (`users.profile:write`).
-    MissingScope,
+    MissingScope = "missing_scope",
     /// `no_permission`: the workspace token lacks permission.
-    NoPermission,
+    NoPermission = "no_permission",
     /// `token_revoked`: the token was revoked.
-    TokenRevoked,
+    TokenRevoked = "token_revoked",
     /// `token_expired`: the token expired (token rotation).
-    TokenExpired,
+    TokenExpired = "token_expired",
     /// `account_inactive`: the user or workspace is deactivated.
-    AccountInactive,
+    AccountInactive = "account_inactive",
     /// `access_denied`: access to the resource is denied.
-    AccessDenied,
+    AccessDenied = "access_denied",
     /// `accesslimited`: the method cannot be called from this network.
-    AccessLimited,
+    AccessLimited = "accesslimited",
     /// `ekm_access_denied`: administrators suspended the ability to post.
-    EkmAccessDenied,
+    EkmAccessDenied = "ekm_access_denied",
     /// `enterprise_is_restricted`: the method cannot be called from an Enterprise.
-    EnterpriseIsRestricted,
+    EnterpriseIsRestricted = "enterprise_is_restricted",
     /// `org_login_required`: the workspace is undergoing an Enterprise Grid migration.
-    OrgLoginRequired,
+    OrgLoginRequired = "org_login_required",
     /// `team_access_not_granted`: the token has no access to the workspace.
-    TeamAccessNotGranted,
+    TeamAccessNotGranted = "team_access_not_granted",
     /// `two_factor_setup_required`: two-factor setup is required.
-    TwoFactorSetupRequired,
+    TwoFactorSetupRequired = "two_factor_setup_required",
     /// `deprecated_endpoint`: the endpoint is deprecated.
-    DeprecatedEndpoint,
+    DeprecatedEndpoint = "deprecated_endpoint",
     /// `method_deprecated`: the method is deprecated.
-    MethodDeprecated,
+    MethodDeprecated = "method_deprecated",
     /// `ratelimited`: rate limited (also sent as HTTP 429).
-    Ratelimited,
+    Ratelimited = "ratelimited",
     /// `request_timeout`: the POST data was missing or truncated.
-    RequestTimeout,
+    RequestTimeout = "request_timeout",
     /// `invalid_arguments`: the arguments are not valid.
-    InvalidArguments,
+    InvalidArguments = "invalid_arguments",
     /// `invalid_arg_name`: an argument name is not valid.
-    InvalidArgName,
+    InvalidArgName = "invalid_arg_name",
     /// `invalid_array_arg`: an array argument was passed the wrong way.
-    InvalidArrayArg,
+    InvalidArrayArg = "invalid_array_arg",
     /// `invalid_charset`: the charset of the request is not valid.
-    InvalidCharset,
+    InvalidCharset = "invalid_charset",
     /// `invalid_form_data`: the form data is not valid.
-    InvalidFormData,
+    InvalidFormData = "invalid_form_data",
     /// `invalid_post_type`: the Content-Type is not one Slack takes.
-    InvalidPostType,
+    InvalidPostType = "invalid_post_type",
     /// `missing_post_type`: no Content-Type was sent.
-    MissingPostType,
+    MissingPostType = "missing_post_type",
     /// `internal_error`: a server error on Slack's side.
-    InternalError,
+    InternalError = "internal_error",
     /// `fatal_error`: a catastrophic server error on Slack's side.
-    FatalError,
+    FatalError = "fatal_error",
     /// `service_unavailable`: the service is temporarily unavailable.
-    ServiceUnavailable,
-    /// A code this version does not know yet.
-    Other(String),
+    ServiceUnavailable = "service_unavailable",
 }
 
 impl SlackErrorCode {
-    /// Reads Slack's code.
-    pub fn parse(code: &str) -> SlackErrorCode {
-        use SlackErrorCode as C;
-        match code {
-            "bad_image" => C::BadImage,
-            "too_large" => C::TooLarge,
-            "too_many_frames" => C::TooManyFrames,
-            "invalid_auth" => C::InvalidAuth,
-            "not_authed" => C::NotAuthed,
-            "not_allowed_token_type" => C::NotAllowedTokenType,
-            "missing_scope" => C::MissingScope,
-            "no_permission" => C::NoPermission,
-            "token_revoked" => C::TokenRevoked,
-            "token_expired" => C::TokenExpired,
-            "account_inactive" => C::AccountInactive,
-            "access_denied" => C::AccessDenied,
-            "accesslimited" => C::AccessLimited,
-            "ekm_access_denied" => C::EkmAccessDenied,
-            "enterprise_is_restricted" => C::EnterpriseIsRestricted,
-            "org_login_required" => C::OrgLoginRequired,
-            "team_access_not_granted" => C::TeamAccessNotGranted,
-            "two_factor_setup_required" => C::TwoFactorSetupRequired,
-            "deprecated_endpoint" => C::DeprecatedEndpoint,
-            "method_deprecated" => C::MethodDeprecated,
-            "ratelimited" => C::Ratelimited,
-            "request_timeout" => C::RequestTimeout,
-            "invalid_arguments" => C::InvalidArguments,
-            "invalid_arg_name" => C::InvalidArgName,
-            "invalid_array_arg" => C::InvalidArrayArg,
-            "invalid_charset" => C::InvalidCharset,
-            "invalid_form_data" => C::InvalidFormData,
-            "invalid_post_type" => C::InvalidPostType,
-            "missing_post_type" => C::MissingPostType,
-            "internal_error" => C::InternalError,
-            "fatal_error" => C::FatalError,
-            "service_unavailable" => C::ServiceUnavailable,
-            other => C::Other(other.to_owned()),
-        }
-    }
-
-    /// Slack's code as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        use SlackErrorCode as C;
-        match self {
-            C::BadImage => "bad_image",
-            C::TooLarge => "too_large",
-            C::TooManyFrames => "too_many_frames",
-            C::InvalidAuth => "invalid_auth",
-            C::NotAuthed => "not_authed",
-            C::NotAllowedTokenType => "not_allowed_token_type",
-            C::MissingScope => "missing_scope",
-            C::NoPermission => "no_permission",
-            C::TokenRevoked => "token_revoked",
-            C::TokenExpired => "token_expired",
-            C::AccountInactive => "account_inactive",
-            C::AccessDenied => "access_denied",
-            C::AccessLimited => "accesslimited",
-            C::EkmAccessDenied => "ekm_access_denied",
-            C::EnterpriseIsRestricted => "enterprise_is_restricted",
-            C::OrgLoginRequired => "org_login_required",
-            C::TeamAccessNotGranted => "team_access_not_granted",
-            C::TwoFactorSetupRequired => "two_factor_setup_required",
-            C::DeprecatedEndpoint => "deprecated_endpoint",
-            C::MethodDeprecated => "method_deprecated",
-            C::Ratelimited => "ratelimited",
-            C::RequestTimeout => "request_timeout",
-            C::InvalidArguments => "invalid_arguments",
-            C::InvalidArgName => "invalid_arg_name",
-            C::InvalidArrayArg => "invalid_array_arg",
-            C::InvalidCharset => "invalid_charset",
-            C::InvalidFormData => "invalid_form_data",
-            C::InvalidPostType => "invalid_post_type",
-            C::MissingPostType => "missing_post_type",
-            C::InternalError => "internal_error",
-            C::FatalError => "fatal_error",
-            C::ServiceUnavailable => "service_unavailable",
-            C::Other(s) => s,
-        }
-    }
-
     /// True for the server-side failures worth another try: `internal_error`,
     /// `fatal_error`, `service_unavailable`, `request_timeout` and `ratelimited`.
     ///
@@ -210,6 +169,10 @@ impl fmt::Display for SlackErrorCode {
 /// [`UploadError::RateLimited`] and [`UploadError::Http`] are HTTP-level answers,
 /// [`UploadError::Transport`] is "the request did not get through". No variant ever holds
 /// the token, and URLs are not included in messages.
+///
+/// Variants caused by another error keep it as their [`source`](std::error::Error::source)
+/// (boxed: the foreign type is not part of this API) and do not repeat its text in their own
+/// message, so print the whole chain (`anyhow`'s `{:#}`, or a loop over `source()`).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UploadError {
@@ -244,15 +207,26 @@ pub enum UploadError {
     Transport {
         /// What kind of failure.
         kind: TransportKind,
-        /// The underlying error, with the URL removed.
+        /// The underlying error (reqwest's), with the URL removed.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        source: BoxError,
     },
     /// Slack answered 200 with a body that is not its JSON envelope.
-    #[error("invalid response from Slack: {detail}")]
+    #[error("invalid response from Slack: the body is not its JSON envelope")]
     InvalidResponse {
-        /// What was wrong.
-        detail: String,
+        /// The start of the body (up to 200 characters), for a person to read.
+        body: String,
+        /// Why it could not be read (the JSON parser's error).
+        #[source]
+        source: BoxError,
+    },
+    /// The HTTP client (TLS configuration, connection pool) could not be built; nothing was
+    /// sent.
+    #[error("cannot build the HTTP client")]
+    HttpClient {
+        /// The underlying error (reqwest's).
+        #[source]
+        source: BoxError,
     },
     /// The token cannot call these methods; nothing was sent.
     #[error("invalid token: {reason}")]
@@ -299,6 +273,7 @@ impl UploadError {
             UploadError::RateLimited { .. } | UploadError::Transport { .. } => true,
             UploadError::Http { status, .. } => *status >= 500 || *status == 408,
             UploadError::InvalidResponse { .. }
+            | UploadError::HttpClient { .. }
             | UploadError::InvalidToken { .. }
             | UploadError::InvalidRequest { .. } => false,
         }
@@ -312,6 +287,7 @@ impl UploadError {
         }
     }
 
+    /// A failed request; the URL is removed from reqwest's error before it is kept.
     pub(crate) fn transport(e: reqwest::Error) -> UploadError {
         let kind = if e.is_timeout() {
             TransportKind::Timeout
@@ -325,27 +301,53 @@ impl UploadError {
             source: Box::new(e.without_url()),
         }
     }
+
+    /// `reqwest::ClientBuilder::build` failed.
+    pub(crate) fn http_client(e: reqwest::Error) -> UploadError {
+        UploadError::HttpClient {
+            source: Box::new(e.without_url()),
+        }
+    }
+
+    /// A 200 answer whose body is not Slack's envelope.
+    pub(crate) fn invalid_response(body: &[u8], e: serde_json::Error) -> UploadError {
+        UploadError::InvalidResponse {
+            body: String::from_utf8_lossy(body).chars().take(200).collect(),
+            source: Box::new(e),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error as _;
+
     use super::*;
 
     #[test]
-    fn codes_round_trip() {
-        for c in [
-            "bad_image",
-            "too_large",
-            "too_many_frames",
-            "missing_scope",
-            "accesslimited",
-            "fatal_error",
-        ] {
-            assert_eq!(SlackErrorCode::parse(c).as_str(), c);
+    fn every_known_code_round_trips_and_unknown_ones_are_kept() {
+        assert_eq!(SlackErrorCode::KNOWN.len(), 32);
+        for code in SlackErrorCode::KNOWN {
+            let wire = code.as_str();
+            assert_eq!(&SlackErrorCode::parse(wire), code, "{wire}");
+            assert_eq!(code.to_string(), wire);
+            assert!(
+                wire.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{wire}"
+            );
         }
+        let mut wires: Vec<&str> = SlackErrorCode::KNOWN.iter().map(|c| c.as_str()).collect();
+        wires.sort_unstable();
+        wires.dedup();
+        assert_eq!(wires.len(), 32, "no wire name is listed twice");
         assert_eq!(
             SlackErrorCode::parse("brand_new"),
             SlackErrorCode::Other("brand_new".into())
+        );
+        assert_eq!(SlackErrorCode::parse("brand_new").as_str(), "brand_new");
+        assert_eq!(
+            SlackErrorCode::parse("accesslimited"),
+            SlackErrorCode::AccessLimited
         );
     }
 
@@ -373,8 +375,60 @@ mod tests {
         .is_retryable());
     }
 
+    /// Each error's message, then its sources' messages, outermost first.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(s) = next {
+            out.push(s.to_string());
+            next = s.source();
+        }
+        out
+    }
+
+    /// No message repeats the text of the error below it.
+    fn assert_no_repeats(e: &(dyn std::error::Error + 'static)) {
+        let msgs = chain(e);
+        for pair in msgs.windows(2) {
+            assert!(
+                !pair[0].contains(&pair[1]),
+                "{:?} repeats {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+    }
+
     #[test]
-    fn error_is_send_sync_static() {
+    fn invalid_response_keeps_the_json_error_as_its_source() {
+        let body = b"<html>Service Unavailable</html>";
+        let json_err = serde_json::from_slice::<serde_json::Value>(body).unwrap_err();
+        let json_text = json_err.to_string();
+        let e = UploadError::invalid_response(body, json_err);
+        let source = e.source().expect("a source");
+        assert!(source.downcast_ref::<serde_json::Error>().is_some());
+        assert_eq!(chain(&e)[1], json_text);
+        assert_no_repeats(&e);
+        match &e {
+            UploadError::InvalidResponse { body, .. } => assert!(body.starts_with("<html>")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn client_builder_errors_keep_reqwest_as_their_source() {
+        // A relative URL is a builder error in reqwest: a real `reqwest::Error` to wrap.
+        let reqwest_err = reqwest::Client::new().get("not a url").build().unwrap_err();
+        let e = UploadError::http_client(reqwest_err);
+        assert_eq!(e.to_string(), "cannot build the HTTP client");
+        let source = e.source().expect("a source");
+        assert!(source.downcast_ref::<reqwest::Error>().is_some());
+        assert!(!e.is_retryable());
+        assert_no_repeats(&e);
+    }
+
+    #[test]
+    fn errors_are_send_sync_static() {
         fn check<T: Send + Sync + 'static + std::error::Error>() {}
         check::<UploadError>();
     }

@@ -80,9 +80,7 @@ impl Envelope {
     /// Parses the body of an HTTP 200 answer; `ok: false` becomes [`UploadError::Slack`].
     pub(crate) fn parse(body: &[u8]) -> Result<Envelope, UploadError> {
         let env: Envelope =
-            serde_json::from_slice(body).map_err(|e| UploadError::InvalidResponse {
-                detail: format!("not Slack's JSON envelope ({e})"),
-            })?;
+            serde_json::from_slice(body).map_err(|e| UploadError::invalid_response(body, e))?;
         if env.ok {
             return Ok(env);
         }
