@@ -59,7 +59,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             match prepare_async(limit, bytes, PrepOptions::default()).await {
                 Err(e) => format!("{path}: the task failed: {e}"),
-                Ok(Ok(a)) => format!("{path}: ok: {} {}x{}, {} bytes", a.format(), a.side(), a.side(), a.bytes().len()),
+                Ok(Ok(a)) => format!(
+                    "{path}: ok: {} {}x{}, {} bytes",
+                    a.format(),
+                    a.side(),
+                    a.side(),
+                    a.bytes().len()
+                ),
                 Ok(Err(e)) => format!("{path}: {}: {e}", e.kind()),
             }
         });

@@ -18,9 +18,10 @@ use avatar_prep::{FileOutcome, PrepOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let input = args.next().map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples"))
-    });
+    let input = args
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples")));
     let out = args
         .next()
         .map(PathBuf::from)
@@ -39,7 +40,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Your own pool: the library never builds rayon's global pool, it runs on the pool it is
     // called from (animated GIF frames too, through work stealing).
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let done = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let stdout = Mutex::new(());

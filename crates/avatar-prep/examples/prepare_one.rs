@@ -15,9 +15,15 @@ use avatar_prep::{Fit, Placement, PrepOptions};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cover = args.iter().any(|a| a == "--cover");
-    let mut paths = args.iter().filter(|a| !a.starts_with("--")).map(PathBuf::from);
+    let mut paths = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(PathBuf::from);
     let input = paths.next().unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/landscape.jpg"))
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../samples/landscape.jpg"
+        ))
     });
     let output = paths
         .next()
@@ -49,7 +55,10 @@ fn main() -> ExitCode {
     let src = avatar.source();
     let how = match avatar.placement() {
         Placement::Letterbox { background, .. } => format!("letterbox {background}"),
-        Placement::Crop { region } => format!("crop {}x{} at {},{}", region.w, region.h, region.x, region.y),
+        Placement::Crop { region } => format!(
+            "crop {}x{} at {},{}",
+            region.w, region.h, region.x, region.y
+        ),
         _ => "other".to_owned(),
     };
     println!(

@@ -21,7 +21,10 @@ async fn main() -> ExitCode {
         Err(e) => {
             // Slack's code, with a hint for people when there is one. Never the token.
             let hint = e.slack_code().and_then(|c| c.hint());
-            eprintln!("error: {e}{}", hint.map(|h| format!(" ({h})")).unwrap_or_default());
+            eprintln!(
+                "error: {e}{}",
+                hint.map(|h| format!(" ({h})")).unwrap_or_default()
+            );
             ExitCode::FAILURE
         }
     }
@@ -36,7 +39,8 @@ async fn run() -> Result<(), UploadError> {
         });
     };
     let token = std::env::var("SLACK_TOKEN").unwrap_or_default();
-    let base = std::env::var("SLACK_API_URL").unwrap_or_else(|_| avatar_upload::SLACK_API_URL.into());
+    let base =
+        std::env::var("SLACK_API_URL").unwrap_or_else(|_| avatar_upload::SLACK_API_URL.into());
 
     // A bot token is refused here, before any request: only user tokens may set photos.
     let client = SlackClient::builder(token)
@@ -67,8 +71,14 @@ async fn run() -> Result<(), UploadError> {
     println!(
         "photo set after {} request(s); avatar hash {}; 512 px image {}",
         set.attempts,
-        set.profile.as_ref().and_then(|p| p.avatar_hash.as_deref()).unwrap_or("?"),
-        set.profile.as_ref().and_then(|p| p.image_512.as_deref()).unwrap_or("?"),
+        set.profile
+            .as_ref()
+            .and_then(|p| p.avatar_hash.as_deref())
+            .unwrap_or("?"),
+        set.profile
+            .as_ref()
+            .and_then(|p| p.image_512.as_deref())
+            .unwrap_or("?"),
     );
     for w in &set.warnings {
         println!("Slack warning: {w}");

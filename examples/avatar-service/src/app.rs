@@ -120,7 +120,11 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// Takes a slot, reads the form and prepares the image on the pool.
-async fn prepare(app: &App, headers: &HeaderMap, body: Body) -> Result<(Form, PreparedImage), ApiError> {
+async fn prepare(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Form, PreparedImage), ApiError> {
     let Some(slot) = app.pool.try_admit() else {
         let err = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -130,13 +134,8 @@ async fn prepare(app: &App, headers: &HeaderMap, body: Body) -> Result<(Form, Pr
         .retry_after(BUSY_RETRY_AFTER);
         return Err(form::refuse(headers, body, err).await);
     };
-    let mut form = form::read_form(
-        headers,
-        body,
-        app.config.max_body,
-        app.config.body_timeout,
-    )
-    .await?;
+    let mut form =
+        form::read_form(headers, body, app.config.max_body, app.config.body_timeout).await?;
     let options = form.options();
     let bytes = std::mem::take(&mut form.image);
     match app.pool.prepare(slot, bytes, options).await {
@@ -147,14 +146,16 @@ async fn prepare(app: &App, headers: &HeaderMap, body: Body) -> Result<(Form, Pr
 }
 
 /// `POST /preview`: the prepared image's bytes, with what was done in `X-Avatar-*` headers.
-async fn preview(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn preview(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let (_form, image) = prepare(&app, &headers, body).await?;
     let mut resp = Response::new(Body::empty());
     *resp.headers_mut() = describe(&image);
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(image.mime()),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(image.mime()));
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     *resp.body_mut() = Body::from(image.into_bytes());
@@ -162,7 +163,11 @@ async fn preview(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) ->
 }
 
 /// `POST /avatar`: prepares, then `users.setPhoto` with the caller's token.
-async fn avatar(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn avatar(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let client = match slack::bearer(&headers) {
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -177,12 +182,21 @@ async fn avatar(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> 
     };
     let (form, image) = prepare(&app, &headers, body).await?;
     let (side, format, frames) = (image.side(), image.format(), image.frames());
-    let mut photo = Photo::new(image.into_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
+    let mut photo =
+        Photo::new(image.into_bytes()).map_err(|e| ApiError::internal(e.to_string()))?;
     if let Some(name) = &form.filename {
         photo = photo.filename(&replace_extension(name, format.extension()));
     }
-    let done = client.set_photo(&photo).await.map_err(|e| slack::slack_error(&e))?;
-    info!(side, format = format.name(), attempts = done.attempts, "photo set");
+    let done = client
+        .set_photo(&photo)
+        .await
+        .map_err(|e| slack::slack_error(&e))?;
+    info!(
+        side,
+        format = format.name(),
+        attempts = done.attempts,
+        "photo set"
+    );
     let body = serde_json::json!({
         "ok": true,
         "side": side,
@@ -221,11 +235,19 @@ fn describe(image: &PreparedImage) -> HeaderMap {
         }
     };
     put("x-avatar-side", image.side().to_string());
-    put("x-avatar-format", image.format().name().to_ascii_lowercase());
+    put(
+        "x-avatar-format",
+        image.format().name().to_ascii_lowercase(),
+    );
     put("x-avatar-frames", image.frames().to_string());
     put(
         "x-avatar-source",
-        format!("{} {}x{}", src.format.name().to_ascii_lowercase(), src.width, src.height),
+        format!(
+            "{} {}x{}",
+            src.format.name().to_ascii_lowercase(),
+            src.width,
+            src.height
+        ),
     );
     put("x-avatar-upright", format!("{uw}x{uh}"));
     put("x-avatar-orientation", orientation.exif_value().to_string());

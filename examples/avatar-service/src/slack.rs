@@ -96,7 +96,9 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .to_str()
         .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Slack's failure as our answer: 401/403 for auth and scope codes, 429 with `Retry-After`
@@ -146,11 +148,9 @@ pub fn slack_error(e: &UploadError) -> ApiError {
             "slack_http_error",
             format!("Slack answered HTTP {status}"),
         ),
-        UploadError::Transport { .. } => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "slack_unreachable",
-            e.to_string(),
-        ),
+        UploadError::Transport { .. } => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "slack_unreachable", e.to_string())
+        }
         UploadError::InvalidResponse { .. } => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "slack_invalid_response",
@@ -198,7 +198,10 @@ mod tests {
         })
         .unwrap();
         let e = slack.client_for("xoxb-1-secret").unwrap_err();
-        assert_eq!((e.status, e.kind.as_ref()), (StatusCode::FORBIDDEN, "not_allowed_token_type"));
+        assert_eq!(
+            (e.status, e.kind.as_ref()),
+            (StatusCode::FORBIDDEN, "not_allowed_token_type")
+        );
         let e = slack.client_for("xoxp-1 secret").unwrap_err();
         assert_eq!(e.status, StatusCode::UNAUTHORIZED);
         assert!(!e.message.contains("secret"));
@@ -233,6 +236,9 @@ mod tests {
             status: 503,
             body: "<html>".into(),
         });
-        assert_eq!((e.status.as_u16(), e.kind.as_ref()), (502, "slack_http_error"));
+        assert_eq!(
+            (e.status.as_u16(), e.kind.as_ref()),
+            (502, "slack_http_error")
+        );
     }
 }

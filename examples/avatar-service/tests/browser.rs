@@ -79,7 +79,7 @@ async fn the_page_previews_crops_and_sets_a_photo_in_chromium() {
             "args": [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", "--disable-sync", "--window-size=1100,900",
+                "--no-first-run", "--disable-sync", "--window-size=1060,1090",
                 "--hide-scrollbars",
                 format!("--user-data-dir={}", profile.display()),
             ],
@@ -87,12 +87,11 @@ async fn the_page_previews_crops_and_sets_a_photo_in_chromium() {
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let c = loop {
-        let connected = ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(caps.clone())
-        .connect(&webdriver)
-        .await;
+        let connected =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&webdriver)
+                .await;
         match connected {
             Ok(c) => break c,
             Err(e) if Instant::now() < deadline => {
@@ -117,7 +116,10 @@ async fn drive(
     file: &[u8],
 ) -> Result<(), fantoccini::error::CmdError> {
     c.goto(&svc.base).await?;
-    assert_eq!(c.title().await?, "Avatar — a Slack profile photo from any picture");
+    assert_eq!(
+        c.title().await?,
+        "Avatar — a Slack profile photo from any picture"
+    );
 
     // Choose the file; wait for the preview.
     c.find(Locator::Css("#file"))
@@ -125,7 +127,10 @@ async fn drive(
         .send_keys(&photo_path.display().to_string())
         .await?;
     let ready = Locator::Css("body[data-state=ready]");
-    c.wait().at_most(Duration::from_secs(30)).for_element(ready).await?;
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(ready)
+        .await?;
     let shown = c
         .execute(
             "const i = document.getElementById('result'); const r = i.getBoundingClientRect();
@@ -139,12 +144,18 @@ async fn drive(
     let (w, h) = (shown[2].as_f64().unwrap(), shown[3].as_f64().unwrap());
     assert!(w > 100.0 && (w - h).abs() < 1.0, "shown {w} x {h}");
     let meta = c.find(Locator::Css("#result-meta")).await?.text().await?;
-    assert!(meta.contains("1024×1024 JPEG") && meta.contains("1200x800"), "{meta}");
+    assert!(
+        meta.contains("1024×1024 JPEG") && meta.contains("1200x800"),
+        "{meta}"
+    );
 
-    // Drag a square on the picture: from near its top-left towards the centre.
+    // Drag a square on the picture, around the sun (at 62 %, 42 % of the photo).
     let stage = c.find(Locator::Css("#stage")).await?;
     let side = c
-        .execute("return document.getElementById('stage').clientWidth;", vec![])
+        .execute(
+            "return document.getElementById('stage').clientWidth;",
+            vec![],
+        )
         .await?
         .as_f64()
         .unwrap();
@@ -152,16 +163,16 @@ async fn drive(
         .then(PointerAction::MoveToElement {
             element: stage,
             duration: None,
-            x: -side * 0.35,
-            y: -side * 0.2,
+            x: -side * 0.08,
+            y: -side * 0.25,
         })
         .then(PointerAction::Down {
             button: MOUSE_BUTTON_LEFT,
         })
         .then(PointerAction::MoveBy {
             duration: Some(Duration::from_millis(150)),
-            x: side * 0.3,
-            y: side * 0.3,
+            x: side * 0.4,
+            y: side * 0.4,
         })
         .then(PointerAction::Up {
             button: MOUSE_BUTTON_LEFT,
@@ -201,13 +212,11 @@ async fn drive(
     let expected_side = boxed.side.clamp(512, 1024);
     assert_eq!(natural, json!([expected_side, expected_side]), "{boxed:?}");
 
-    if let Some(path) = std::env::var_os("AVATAR_SCREENSHOT") {
-        std::fs::write(&path, c.screenshot().await?).unwrap();
-        println!("screenshot written to {}", PathBuf::from(path).display());
-    }
-
     // Paste a token and set the photo: Slack gets exactly the cropped square.
-    c.find(Locator::Css("#token")).await?.send_keys(TOKEN).await?;
+    c.find(Locator::Css("#token"))
+        .await?
+        .send_keys(TOKEN)
+        .await?;
     c.find(Locator::Css("#set")).await?.click().await?;
     let status = c
         .wait()
@@ -217,9 +226,17 @@ async fn drive(
         .text()
         .await?;
     assert!(status.contains("your Slack photo is set"), "{status}");
-    let expected = avatar_prep::prepare(file, &PrepOptions::default().fit(Fit::Crop(boxed))).unwrap();
+    if let Some(path) = std::env::var_os("AVATAR_SCREENSHOT") {
+        std::fs::write(&path, c.screenshot().await?).unwrap();
+        println!("screenshot written to {}", PathBuf::from(path).display());
+    }
+    let expected =
+        avatar_prep::prepare(file, &PrepOptions::default().fit(Fit::Crop(boxed))).unwrap();
     let uploads = emu.uploads_for(TOKEN);
     assert_eq!(uploads.len(), 1);
-    assert!(uploads[0] == expected.bytes(), "Slack got the cropped square");
+    assert!(
+        uploads[0] == expected.bytes(),
+        "Slack got the cropped square"
+    );
     Ok(())
 }

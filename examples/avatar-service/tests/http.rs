@@ -60,7 +60,13 @@ async fn every_format_previews_as_a_square_with_what_was_done() {
     for f in FORMATS {
         let file = (f.encode)(&src);
         // Default: letterbox, the whole picture.
-        let r = post(&http, &svc.url("preview"), &[image(f.filename, &file)], None).await;
+        let r = post(
+            &http,
+            &svc.url("preview"),
+            &[image(f.filename, &file)],
+            None,
+        )
+        .await;
         assert_eq!(r.status(), 200, "{}", f.name);
         assert_eq!(header(&r, "content-type"), f.output_mime, "{}", f.name);
         // The square's side is the long side (900, within 512..=1024): no scaling.
@@ -71,10 +77,18 @@ async fn every_format_previews_as_a_square_with_what_was_done() {
         let px = decode(&r.bytes().await.unwrap());
         assert_eq!((px.width, px.height), (900, 900), "{}", f.name);
         let red = px.at(40, 150 + 40);
-        assert!(color_distance(red, RED) <= f.tolerance, "{}: {red:?}", f.name);
+        assert!(
+            color_distance(red, RED) <= f.tolerance,
+            "{}: {red:?}",
+            f.name
+        );
         // Above the picture: the bar (white for JPEG, transparent for PNG).
         let bar = px.at(450, 75);
-        assert!(bar == [255, 255, 255, 255] || bar[3] == 0, "{}: bar {bar:?}", f.name);
+        assert!(
+            bar == [255, 255, 255, 255] || bar[3] == 0,
+            "{}: bar {bar:?}",
+            f.name
+        );
 
         // Cover: the centred square, 600 x 600 from x = 150.
         let r = post(
@@ -104,13 +118,26 @@ async fn every_format_previews_as_a_square_with_what_was_done() {
         assert_eq!(r.status(), 200, "{}", f.name);
         assert_eq!(header(&r, "x-avatar-region"), "0,0,300,300", "{}", f.name);
         let px = decode(&r.bytes().await.unwrap());
-        assert_eq!((px.width, px.height), (512, 512), "{}: 300 px enlarged to 512", f.name);
+        assert_eq!(
+            (px.width, px.height),
+            (512, 512),
+            "{}: 300 px enlarged to 512",
+            f.name
+        );
         for (x, y) in [(40, 40), (200, 200), (40, 200)] {
             let p = px.at(x, y);
-            assert!(color_distance(p, RED) <= f.tolerance, "{} ({x},{y}): {p:?}", f.name);
+            assert!(
+                color_distance(p, RED) <= f.tolerance,
+                "{} ({x},{y}): {p:?}",
+                f.name
+            );
         }
         let grey = px.at(450, 450);
-        assert!(color_distance(grey, RED) > 100, "{}: outside the block {grey:?}", f.name);
+        assert!(
+            color_distance(grey, RED) > 100,
+            "{}: outside the block {grey:?}",
+            f.name
+        );
     }
 }
 
@@ -136,17 +163,29 @@ async fn avatar_sends_exactly_the_prepared_image_to_slack() {
         assert_eq!(v["side"], 800, "{v}: the 800 x 800 centre square");
         assert_eq!(v["attempts"], 1, "{v}");
         assert!(v["profile"]["avatar_hash"].as_str().is_some(), "{v}");
-        let expected = avatar_prep::prepare(&file, &PrepOptions::default().fit(Fit::CenterCrop))
-            .unwrap();
+        let expected =
+            avatar_prep::prepare(&file, &PrepOptions::default().fit(Fit::CenterCrop)).unwrap();
         assert_eq!(v["format"], expected.format().name().to_ascii_lowercase());
         let uploads = emu.uploads_for(&token);
         assert_eq!(uploads.len(), 1, "{}", f.name);
-        assert!(uploads[0] == expected.bytes(), "{}: the bytes prepare() gives", f.name);
+        assert!(
+            uploads[0] == expected.bytes(),
+            "{}: the bytes prepare() gives",
+            f.name
+        );
         let req = emu.requests().pop().unwrap();
         let part = req.part("image").unwrap();
-        assert_eq!(part.content_type.as_deref(), Some(f.output_mime), "{}", f.name);
+        assert_eq!(
+            part.content_type.as_deref(),
+            Some(f.output_mime),
+            "{}",
+            f.name
+        );
         let ext = expected.format().extension();
-        assert_eq!(part.filename.as_deref(), Some(format!("photo.{ext}").as_str()));
+        assert_eq!(
+            part.filename.as_deref(),
+            Some(format!("photo.{ext}").as_str())
+        );
         assert_eq!(
             req.header("authorization"),
             Some(format!("Bearer {token}").as_str())
@@ -186,7 +225,11 @@ async fn hostile_files_get_422_json_with_their_kind_and_never_reach_slack() {
     cases.push(("crop box outside the picture", ok, "invalid_crop"));
     for (what, bytes, kind) in &cases {
         let crop: Vec<Part<'_>> = if *kind == "invalid_crop" {
-            vec![text("crop_x", "500"), text("crop_y", "0"), text("crop_w", "500")]
+            vec![
+                text("crop_x", "500"),
+                text("crop_y", "0"),
+                text("crop_w", "500"),
+            ]
         } else {
             vec![]
         };
@@ -216,7 +259,11 @@ async fn malformed_requests_are_400() {
     let cases: Vec<(Vec<Part<'_>>, &str)> = vec![
         (vec![text("fit", "cover")], "missing_image"),
         (
-            vec![image("a.jpg", &ok), text("crop_x", "1"), text("crop_w", "9")],
+            vec![
+                image("a.jpg", &ok),
+                text("crop_x", "1"),
+                text("crop_w", "9"),
+            ],
             "invalid_crop_field",
         ),
         (
@@ -228,8 +275,14 @@ async fn malformed_requests_are_400() {
             ],
             "invalid_crop_field",
         ),
-        (vec![image("a.jpg", &ok), text("fit", "stretch")], "invalid_fit"),
-        (vec![image("a.jpg", &ok), image("b.jpg", &ok)], "duplicate_image"),
+        (
+            vec![image("a.jpg", &ok), text("fit", "stretch")],
+            "invalid_fit",
+        ),
+        (
+            vec![image("a.jpg", &ok), image("b.jpg", &ok)],
+            "duplicate_image",
+        ),
     ];
     for (parts, kind) in &cases {
         let (status, got) = error_of(post(&http, &svc.url("preview"), parts, None).await).await;
@@ -317,7 +370,11 @@ async fn bodies_over_the_limit_are_413_while_they_stream() {
     let start = Instant::now();
     let (answer, _) = raw_post(&small.addr, &head, chunked(Box::new(chunks(3 * MIB))), true);
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
     let peak = small.peak_rss_kib();
     println!("1 MiB limit, 60 MiB body: peak RSS {before} KiB before, {peak} KiB after");
     assert!(peak < 40 * 1024, "peak RSS {peak} KiB");
@@ -342,7 +399,13 @@ async fn tokens_are_checked_before_anything_reaches_slack() {
     assert!(emu.requests().is_empty(), "no request reached Slack");
 
     // Slack's own auth and scope answers.
-    let r = post(&http, &svc.url("avatar"), &parts, Some("xoxp-revoked-secret")).await;
+    let r = post(
+        &http,
+        &svc.url("avatar"),
+        &parts,
+        Some("xoxp-revoked-secret"),
+    )
+    .await;
     assert_eq!(error_of(r).await, (401, "token_revoked".to_owned()));
     emu.push(Reply::SlackError("missing_scope".into()));
     let r = post(&http, &svc.url("avatar"), &parts, Some(TOKEN)).await;
@@ -350,7 +413,10 @@ async fn tokens_are_checked_before_anything_reaches_slack() {
     emu.push(Reply::SlackError("invalid_auth".into()));
     let r = post(&http, &svc.url("avatar"), &parts, Some(TOKEN)).await;
     let body = r.text().await.unwrap();
-    assert!(body.contains("\"invalid_auth\"") && !body.contains(SECRET), "{body}");
+    assert!(
+        body.contains("\"invalid_auth\"") && !body.contains(SECRET),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -390,7 +456,11 @@ async fn slack_rate_limits_and_failures() {
     }
     let r = post(&http, &svc.url("avatar"), &parts, Some(TOKEN)).await;
     assert_eq!(error_of(r).await, (502, "slack_http_error".to_owned()));
-    assert_eq!(emu.requests().len() - before, 3, "the first try and 2 retries");
+    assert_eq!(
+        emu.requests().len() - before,
+        3,
+        "the first try and 2 retries"
+    );
     assert!(svc.logs().contains("retrying"), "retries are logged");
 
     // Slack down altogether.
@@ -447,5 +517,8 @@ async fn sigterm_lets_requests_in_flight_finish() {
     assert!(exit.success(), "{exit:?}");
     let logs = svc.logs();
     assert!(logs.contains("shutting down"), "{logs}");
-    assert!(http().get(svc.url("healthz")).send().await.is_err(), "no longer listening");
+    assert!(
+        http().get(svc.url("healthz")).send().await.is_err(),
+        "no longer listening"
+    );
 }

@@ -71,12 +71,7 @@ fn user_photo(user: usize) -> Vec<u8> {
 }
 
 fn options_for(fields: &[(&'static str, String)]) -> PrepOptions {
-    let get = |n: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| *k == n)
-            .map(|(_, v)| v.clone())
-    };
+    let get = |n: &str| fields.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone());
     let fit = match (get("crop_x"), get("crop_y"), get("crop_w"), get("fit")) {
         (Some(x), Some(y), Some(w), _) => Fit::Crop(CropBox::new(
             x.parse().unwrap(),
@@ -159,7 +154,8 @@ async fn load_150_requests_16_clients_40_users_with_hostile_files() {
     let started = Instant::now();
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (jobs, next, tally, http) = (jobs.clone(), next.clone(), tally.clone(), http.clone());
+            let (jobs, next, tally, http) =
+                (jobs.clone(), next.clone(), tally.clone(), http.clone());
             let base = svc.base.clone();
             tokio::spawn(async move {
                 loop {
@@ -182,7 +178,10 @@ async fn load_150_requests_16_clients_40_users_with_hostile_files() {
         assert_eq!(got.len(), want.len(), "{tok}: uploads");
         got.sort();
         want.sort();
-        assert!(got == want, "{tok}: the uploaded bytes are the prepared ones");
+        assert!(
+            got == want,
+            "{tok}: the uploaded bytes are the prepared ones"
+        );
     }
     let hostile_reached = emu
         .requests()
@@ -225,7 +224,9 @@ async fn run_job(http: &reqwest::Client, base: &str, job: &Job, tally: &Mutex<Ta
     let (route, file, fields, token_value) = match job {
         Job::Avatar { user, file, fields } => ("avatar", file, fields.clone(), Some(token(*user))),
         Job::Preview { file } => ("preview", file, vec![], None),
-        Job::Hostile { route, file, .. } => (*route, file, vec![], Some("xoxp-hostile-secret".into())),
+        Job::Hostile { route, file, .. } => {
+            (*route, file, vec![], Some("xoxp-hostile-secret".into()))
+        }
     };
     let mut parts: Vec<Part<'_>> = fields.iter().map(|(k, v)| text(k, v)).collect();
     parts.push(image("upload.bin", file));
@@ -234,7 +235,10 @@ async fn run_job(http: &reqwest::Client, base: &str, job: &Job, tally: &Mutex<Ta
     let mut attempts = 0;
     let resp = loop {
         attempts += 1;
-        assert!(attempts <= MAX_ATTEMPTS, "{route}: still busy after {MAX_ATTEMPTS} tries");
+        assert!(
+            attempts <= MAX_ATTEMPTS,
+            "{route}: still busy after {MAX_ATTEMPTS} tries"
+        );
         let r = post(http, &url, &parts, token_value.as_deref()).await;
         let status = r.status().as_u16();
         *tally.lock().unwrap().statuses.entry(status).or_default() += 1;
@@ -256,11 +260,19 @@ async fn run_job(http: &reqwest::Client, base: &str, job: &Job, tally: &Mutex<Ta
     match job {
         Job::Avatar { .. } => {
             let v = json_of(resp).await;
-            assert_eq!((status, &v["ok"]), (200, &serde_json::Value::Bool(true)), "{v}");
+            assert_eq!(
+                (status, &v["ok"]),
+                (200, &serde_json::Value::Bool(true)),
+                "{v}"
+            );
         }
         Job::Preview { .. } => {
             assert_eq!(status, 200);
-            let side: u32 = resp.headers()["x-avatar-side"].to_str().unwrap().parse().unwrap();
+            let side: u32 = resp.headers()["x-avatar-side"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             let body = resp.bytes().await.unwrap();
             let (w, h) = avatar_tests::try_dimensions(&body).expect("a valid image");
             assert_eq!((w, h), (side, side));

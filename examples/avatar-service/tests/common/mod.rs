@@ -30,8 +30,15 @@ impl Service {
     /// Starts the binary against `slack` (the emulator's base URL) with extra flags, and
     /// reads the first line of its stdout.
     pub async fn start(slack: &str, args: &[&str]) -> Service {
+        // No pacing unless the test asks for it.
+        let pacing: &[&str] = if args.contains(&"--slack-rate") {
+            &[]
+        } else {
+            &["--slack-rate", "0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_avatar-service"))
-            .args(["--listen", "127.0.0.1:0", "--slack-rate", "0"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(pacing)
             .args(args)
             .env("SLACK_API_URL", slack)
             .stdout(Stdio::piped())
@@ -43,8 +50,12 @@ impl Service {
         let first = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
             .await
             .expect("the service prints its URL within 20 s")
-            .unwrap()
-            .expect("a first line on stdout");
+            .unwrap();
+        let Some(first) = first else {
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err).await;
+            panic!("the service printed no URL: {err}");
+        };
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
         let mut err = child.stderr.take().unwrap();
@@ -225,7 +236,10 @@ pub async fn error_of(resp: reqwest::Response) -> (u16, String) {
     assert!(ct.starts_with("application/json"), "{status}: {ct}: {text}");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["ok"], false, "{text}");
-    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{text}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{text}"
+    );
     (status, v["error"].as_str().unwrap().to_owned())
 }
 
@@ -399,18 +413,15 @@ pub fn raw_post(
         let mut got = Vec::new();
         let mut buf = [0u8; 4096];
         loop {
-            let complete = got
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|end| {
-                    let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
-                    let len: usize = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse().ok())
-                        .unwrap_or(0);
-                    got.len() >= end + 4 + len
-                });
+            let complete = got.windows(4).position(|w| w == b"\r\n\r\n").map(|end| {
+                let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                got.len() >= end + 4 + len
+            });
             if complete == Some(true) {
                 break;
             }
@@ -444,21 +455,18 @@ pub fn smooth_picture(width: u32, height: u32) -> Pixels {
     Pixels::from_fn(width, height, |x, y| {
         let fx = x as f32 / width as f32;
         let fy = y as f32 / height as f32;
-        let dx = fx - 0.62;
+        // A round sun of radius 0.1 × height, centred at (62 %, 42 %).
+        let dx = (x as f32 - 0.62 * width as f32) / height as f32;
         let dy = fy - 0.42;
-        let sun = if dx * dx + dy * dy < 0.018 {
-            1.0
-        } else {
-            0.0
-        };
+        let sun = if dx * dx + dy * dy < 0.01 { 1.0 } else { 0.0 };
         let hill = if fy > 0.62 + 0.08 * (fx * 6.0).sin() {
             1.0
         } else {
             0.0
         };
-        let r = 70.0 + 120.0 * fy + 150.0 * sun - 40.0 * hill;
-        let g = 120.0 + 60.0 * fy + 120.0 * sun + 40.0 * hill;
-        let b = 200.0 - 60.0 * fy - 120.0 * sun - 120.0 * hill;
+        let r = 70.0 + 120.0 * fy + 185.0 * sun - 60.0 * hill;
+        let g = 120.0 + 60.0 * fy + 80.0 * sun + 20.0 * hill;
+        let b = 200.0 - 60.0 * fy - 150.0 * sun - 140.0 * hill;
         [
             r.clamp(0.0, 255.0) as u8,
             g.clamp(0.0, 255.0) as u8,
