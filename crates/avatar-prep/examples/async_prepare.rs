@@ -76,7 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         loop {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             ticks += 1;
-            if ticks % 50 == 0 {
+            if ticks.is_multiple_of(50) {
                 eprintln!("executor still responsive ({ticks} ticks)");
             }
         }

@@ -377,7 +377,10 @@ mod tests {
 
     use super::*;
 
-    fn form_body(parts: &[(&str, Option<&str>, &[u8])]) -> (HeaderMap, Body) {
+    /// Parts of a test form: name, file name, bytes.
+    type Parts<'a> = &'a [(&'a str, Option<&'a str>, &'a [u8])];
+
+    fn form_body(parts: Parts<'_>) -> (HeaderMap, Body) {
         let mut body = Vec::new();
         for (name, filename, data) in parts {
             body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data; name=\"");
@@ -399,7 +402,7 @@ mod tests {
         (h, Body::from(body))
     }
 
-    async fn read(parts: &[(&str, Option<&str>, &[u8])], limit: u64) -> Result<Form, ApiError> {
+    async fn read(parts: Parts<'_>, limit: u64) -> Result<Form, ApiError> {
         let (h, b) = form_body(parts);
         read_form(&h, b, limit, Duration::from_secs(5)).await
     }
@@ -433,7 +436,7 @@ mod tests {
 
     #[tokio::test]
     async fn bad_forms_are_400_with_a_kind() {
-        let cases: [(&[(&str, Option<&str>, &[u8])], &str); 6] = [
+        let cases: [(Parts<'_>, &str); 6] = [
             (&[("crop_x", None, b"1")], "missing_image"),
             (
                 &[("image", None, b"x"), ("crop_x", None, b"1")],

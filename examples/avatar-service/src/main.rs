@@ -42,7 +42,7 @@ struct Args {
     /// Address to listen on (port 0: any free port). The base URL is printed on stdout.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Slack's Web API base URL (GovSlack: https://slack-gov.com/api/, or a test server).
+    /// Slack's Web API base URL (GovSlack: <https://slack-gov.com/api/>, or a test server).
     #[arg(long, env = "SLACK_API_URL", default_value = avatar_upload::SLACK_API_URL)]
     slack_api_url: String,
     /// Largest request body in MiB (checked while the body streams in).

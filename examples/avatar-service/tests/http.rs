@@ -484,9 +484,16 @@ async fn a_full_queue_is_503_with_retry_after() {
         });
         raw_post(&addr, head, body, true)
     });
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Until the slow client holds the slot, a request may still get through.
     let ok = jpeg(&photo(640, 480, 1), &JpegFixture::default());
-    let r = post(&http, &svc.url("preview"), &[image("a.jpg", &ok)], None).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        let r = post(&http, &svc.url("preview"), &[image("a.jpg", &ok)], None).await;
+        if r.status() != 200 || Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(header(&r, "retry-after"), "1");
     assert_eq!(error_of(r).await, (503, "busy".to_owned()));
     drop(slow); // the slow client is left to time out; the service is dropped below
