@@ -308,6 +308,21 @@ pub fn decode(bytes: &[u8]) -> Pixels {
     }
 }
 
+/// The composited frames of a GIF, decoded by `image` (an independent implementation).
+pub fn gif_frames(bytes: &[u8]) -> Vec<(image::RgbaImage, u32)> {
+    use image::AnimationDecoder;
+    let dec = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).unwrap();
+    dec.into_frames()
+        .collect_frames()
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let (num, den) = f.delay().numer_denom_ms();
+            (f.into_buffer(), num / den)
+        })
+        .collect()
+}
+
 /// Largest per-channel difference between two colours.
 pub fn color_distance(a: [u8; 4], b: [u8; 4]) -> u8 {
     a.iter()
@@ -412,4 +427,112 @@ pub fn progressive_scan_bomb(side: u16, ac_scans: usize) -> Vec<u8> {
     }
     j.extend_from_slice(&[0xFF, 0xD9]);
     j
+}
+
+/// A RIFF/WebP file of `chunks` (each `(fourcc, payload)`, padded to even sizes).
+pub fn webp_file(chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
+    let mut body = b"WEBP".to_vec();
+    for (fourcc, data) in chunks {
+        body.extend_from_slice(*fourcc);
+        body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        if data.len() % 2 == 1 {
+            body.push(0);
+        }
+    }
+    let mut file = b"RIFF".to_vec();
+    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    file.extend_from_slice(&body);
+    file
+}
+
+/// The VP8L chunk payload of a lossless WebP of `p` (encoded by `image`'s WebP encoder).
+pub fn vp8l_payload(p: &Pixels) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+        .encode(&p.rgba, p.width, p.height, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    assert_eq!(&out[12..16], b"VP8L");
+    let len = u32::from_le_bytes([out[16], out[17], out[18], out[19]]) as usize;
+    out[20..20 + len].to_vec()
+}
+
+/// A VP8X chunk payload: `flags` (0x10 alpha, 0x02 animation, 0x08 EXIF, 0x20 ICC), canvas.
+pub fn vp8x_payload(flags: u8, width: u32, height: u32) -> Vec<u8> {
+    let mut v = vec![flags, 0, 0, 0];
+    v.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
+    v.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
+    v
+}
+
+/// An animated WebP on a `width` × `height` canvas with `n` frames: each the 1×1 lossless
+/// frame `frame` at the origin, `delay` ms, blended, kept.
+pub fn webp_animation(width: u32, height: u32, n: usize, delay: u32, frame: &Pixels) -> Vec<u8> {
+    let vp8l = vp8l_payload(frame);
+    let mut anmf = Vec::new();
+    for v in [0u32, 0, frame.width - 1, frame.height - 1, delay] {
+        anmf.extend_from_slice(&v.to_le_bytes()[..3]);
+    }
+    anmf.push(0);
+    anmf.extend_from_slice(b"VP8L");
+    anmf.extend_from_slice(&(vp8l.len() as u32).to_le_bytes());
+    anmf.extend_from_slice(&vp8l);
+    if vp8l.len() % 2 == 1 {
+        anmf.push(0);
+    }
+    let mut chunks: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"VP8X", vp8x_payload(0x12, width, height)),
+        (b"ANIM", vec![0, 0, 0, 0, 0, 0]),
+    ];
+    chunks.extend((0..n).map(|_| (b"ANMF", anmf.clone())));
+    webp_file(&chunks)
+}
+
+/// A BMP whose header claims `width` × `height` (24-bit), with a few bytes of pixels.
+pub fn bmp_claiming(width: i32, height: i32) -> Vec<u8> {
+    let mut b = b"BM".to_vec();
+    b.extend_from_slice(&(54u32 + 16).to_le_bytes());
+    b.extend_from_slice(&[0; 4]);
+    b.extend_from_slice(&54u32.to_le_bytes());
+    b.extend_from_slice(&40u32.to_le_bytes());
+    b.extend_from_slice(&width.to_le_bytes());
+    b.extend_from_slice(&height.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&24u16.to_le_bytes());
+    b.extend_from_slice(&[0; 24]);
+    b.extend_from_slice(&[0x40; 16]);
+    b
+}
+
+/// A little-endian baseline RGB TIFF whose IFD claims `width` × `height`, one strip of a few
+/// bytes.
+pub fn tiff_claiming(width: u32, height: u32) -> Vec<u8> {
+    let entries: [(u16, u16, u32, u32); 9] = [
+        (256, 4, 1, width),  // ImageWidth
+        (257, 4, 1, height), // ImageLength
+        (258, 3, 1, 8),      // BitsPerSample
+        (259, 3, 1, 1),      // Compression: none
+        (262, 3, 1, 2),      // Photometric: RGB
+        (273, 4, 1, 8),      // StripOffsets
+        (277, 3, 1, 3),      // SamplesPerPixel
+        (278, 4, 1, height), // RowsPerStrip
+        (279, 4, 1, 16),     // StripByteCounts
+    ];
+    let mut b = b"II*\0".to_vec();
+    b.extend_from_slice(&24u32.to_le_bytes());
+    b.extend_from_slice(&[0x40; 16]);
+    b.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, ty, count, value) in entries {
+        b.extend_from_slice(&tag.to_le_bytes());
+        b.extend_from_slice(&ty.to_le_bytes());
+        b.extend_from_slice(&count.to_le_bytes());
+        if ty == 3 {
+            b.extend_from_slice(&(value as u16).to_le_bytes());
+            b.extend_from_slice(&[0, 0]);
+        } else {
+            b.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    b.extend_from_slice(&[0; 4]);
+    b
 }

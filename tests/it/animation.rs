@@ -2,7 +2,6 @@
 
 use avatar_prep::{prepare, ErrorKind, FramePolicy, ImageFormat, Limits, PrepError, PrepOptions};
 use avatar_tests::color_distance;
-use image::AnimationDecoder;
 
 /// One frame to build: a rectangle of palette indices with its own local palette.
 struct F {
@@ -50,20 +49,6 @@ fn build(w: u16, h: u16, frames: &[F], repeat: gif::Repeat) -> Vec<u8> {
     out
 }
 
-/// The composited frames of a GIF, decoded by `image` (an independent implementation).
-fn frames_of(bytes: &[u8]) -> Vec<(image::RgbaImage, u32)> {
-    let dec = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes)).unwrap();
-    dec.into_frames()
-        .collect_frames()
-        .unwrap()
-        .into_iter()
-        .map(|f| {
-            let (num, den) = f.delay().numer_denom_ms();
-            (f.into_buffer(), num / den)
-        })
-        .collect()
-}
-
 fn px(img: &image::RgbaImage, x: u32, y: u32) -> [u8; 4] {
     img.get_pixel(x, y).0
 }
@@ -100,7 +85,7 @@ fn disposal_sequence_matches_what_a_browser_shows() {
     assert_eq!(out.format(), ImageFormat::Gif);
     assert_eq!(out.mime(), "image/gif");
     assert_eq!((out.side(), out.frames()), (512, 4));
-    let shown = frames_of(out.bytes());
+    let shown = avatar_tests::gif_frames(out.bytes());
     assert_eq!(shown.len(), 4);
     assert_eq!(
         shown.iter().map(|f| f.1).collect::<Vec<_>>(),
@@ -171,7 +156,7 @@ fn moving_sticker_on_transparent_background_leaves_no_trail() {
         .collect();
     let bytes = build(96, 64, &frames, gif::Repeat::Finite(3));
     let out = prepare(&bytes, &PrepOptions::default()).unwrap();
-    let shown = frames_of(out.bytes());
+    let shown = avatar_tests::gif_frames(out.bytes());
     assert_eq!(shown.len(), 6);
     // 96x64 letterboxed into 96x96, enlarged to 512: scale 512/96.
     let s = 512.0 / 96.0;
@@ -209,7 +194,7 @@ fn frames_beyond_the_screen_are_clipped() {
     let bytes = build(32, 32, &frames, gif::Repeat::Infinite);
     let out = prepare(&bytes, &PrepOptions::default()).unwrap();
     assert_eq!(out.source().width, 32, "the canvas does not grow");
-    let shown = frames_of(out.bytes());
+    let shown = avatar_tests::gif_frames(out.bytes());
     assert_eq!(shown.len(), 3);
     let last = &shown[2].0;
     assert_eq!(last.dimensions(), (512, 512));
@@ -239,7 +224,7 @@ fn frame_policies_and_timing() {
 
     let out = prepare(&bytes, &PrepOptions::default()).unwrap();
     assert_eq!(out.frames(), 12);
-    let shown = frames_of(out.bytes());
+    let shown = avatar_tests::gif_frames(out.bytes());
     assert_eq!(
         shown.iter().map(|f| f.1).sum::<u32>(),
         total,
@@ -255,7 +240,7 @@ fn frame_policies_and_timing() {
     let decimate = strict.frame_policy(FramePolicy::Decimate);
     let out = prepare(&bytes, &decimate).unwrap();
     assert_eq!((out.format(), out.frames()), (ImageFormat::Gif, 5));
-    let shown = frames_of(out.bytes());
+    let shown = avatar_tests::gif_frames(out.bytes());
     assert_eq!(shown.len(), 5);
     assert_eq!(
         shown.iter().map(|f| f.1).sum::<u32>(),
@@ -361,7 +346,10 @@ fn gifs_already_in_range_are_letterboxed_without_re_encoding() {
         out.bytes().len(),
         bytes.len()
     );
-    let (src, dst) = (frames_of(&bytes), frames_of(out.bytes()));
+    let (src, dst) = (
+        avatar_tests::gif_frames(&bytes),
+        avatar_tests::gif_frames(out.bytes()),
+    );
     assert_eq!(dst.len(), src.len());
     for (k, ((s, sd), (d, dd))) in src.iter().zip(&dst).enumerate() {
         assert_eq!(sd, dd, "frame {k} delay");

@@ -1,7 +1,10 @@
 //! Limits fire from the header, before pixel memory is taken; bad input gives typed errors.
 
 use avatar_prep::{prepare, prepare_file, ErrorKind, Limits, PrepError, PrepOptions};
-use avatar_tests::{color_distance, gif, jpeg, photo, png_rgba, JpegFixture, Pixels, BLUE};
+use avatar_tests::{
+    bmp_claiming, color_distance, gif, jpeg, photo, png_rgba, tiff_claiming, vp8l_payload,
+    vp8x_payload, webp_animation, webp_file, JpegFixture, Pixels, BLUE,
+};
 
 use crate::alloc::largest_allocation_during;
 
@@ -68,6 +71,7 @@ fn gif_claiming(w: u16, h: u16) -> Vec<u8> {
 #[test]
 fn header_bombs_are_refused_without_allocating() {
     let opts = PrepOptions::default();
+    let one = Pixels::from_fn(1, 1, |_, _| BLUE);
     let cases: Vec<(&str, Vec<u8>, ErrorKind)> = vec![
         (
             "png 100000x100000",
@@ -94,10 +98,62 @@ fn header_bombs_are_refused_without_allocating() {
             gif_claiming(20_000, 20_000),
             ErrorKind::TooManyPixels,
         ),
+        (
+            "webp vp8x 16777216x16777216",
+            webp_file(&[
+                (b"VP8X", vp8x_payload(0, 1 << 24, 1 << 24)),
+                (b"VP8L", vp8l_payload(&one)),
+            ]),
+            ErrorKind::DimensionsTooLarge,
+        ),
+        (
+            "webp vp8x 16000x16000",
+            webp_file(&[
+                (b"VP8X", vp8x_payload(0, 16_000, 16_000)),
+                (b"VP8L", vp8l_payload(&one)),
+            ]),
+            ErrorKind::TooManyPixels,
+        ),
+        (
+            "webp vp8l 16384x16384",
+            {
+                // The VP8L header's 14-bit width and height, both at their maximum.
+                let mut p = vp8l_payload(&one);
+                let bits = u32::from_le_bytes([p[1], p[2], p[3], p[4]]) | 0x0FFF_FFFF;
+                p[1..5].copy_from_slice(&bits.to_le_bytes());
+                webp_file(&[(b"VP8L", p)])
+            },
+            ErrorKind::TooManyPixels,
+        ),
+        (
+            "webp animation 5000 frames",
+            webp_animation(64, 64, 5000, 40, &one),
+            ErrorKind::TooManyFrames,
+        ),
+        (
+            "bmp 60000x60000",
+            bmp_claiming(60_000, 60_000),
+            ErrorKind::DimensionsTooLarge,
+        ),
+        (
+            "bmp 20000x-20000 (top-down)",
+            bmp_claiming(20_000, -20_000),
+            ErrorKind::TooManyPixels,
+        ),
+        (
+            "tiff 60000x60000",
+            tiff_claiming(60_000, 60_000),
+            ErrorKind::DimensionsTooLarge,
+        ),
+        (
+            "tiff 30000x30000",
+            tiff_claiming(30_000, 30_000),
+            ErrorKind::TooManyPixels,
+        ),
     ];
     for (what, bytes, kind) in cases {
         assert!(
-            bytes.len() < 1200,
+            bytes.len() < 1200 || what.contains("frames"),
             "{what}: the bomb itself is small ({} bytes)",
             bytes.len()
         );
@@ -214,14 +270,14 @@ fn non_images_get_named_errors() {
         .collect();
     assert_eq!(kind(&random), ErrorKind::NotAnImage);
     for (bytes, name) in [
-        (&b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0"[..], "WebP"),
-        (b"II*\0\x08\0\0\0\x10\0", "TIFF"),
-        (b"\0\0\0\x20ftypheic\0\0\0\0mif1heic", "HEIC"),
+        (&b"\0\0\0\x20ftypheic\0\0\0\0mif1heic"[..], "HEIC"),
         (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1", "AVIF"),
         (
             b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\"/>",
             "SVG",
         ),
+        (b"8BPS\0\x01\0\0\0\0\0\0", "PSD"),
+        (b"\xff\x0a\xfa\x7f", "JPEG XL"),
     ] {
         match prepare(bytes, &opts) {
             Err(PrepError::UnsupportedFormat { detected }) => assert_eq!(detected, name),

@@ -5,6 +5,7 @@
 mod alloc;
 mod animation;
 mod corpus;
+mod formats;
 mod limits;
 mod regressions;
 mod still;

@@ -12,7 +12,8 @@ use rayon::prelude::*;
 
 use crate::error::PrepError;
 use crate::options::PrepOptions;
-use crate::pipeline::{prepare_file, PreparedImage};
+use crate::pipeline::prepare_file;
+use crate::prepared::PreparedImage;
 
 /// What became of one file.
 #[derive(Debug)]

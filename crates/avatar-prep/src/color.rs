@@ -1,5 +1,4 @@
-//! Colour: from the decoded layout to 8-bit sRGB RGBA, converting embedded ICC profiles;
-//! and painting the result onto the background of the square.
+//! Colour: from the decoded layout to 8-bit sRGB RGBA, converting embedded ICC profiles.
 //!
 //! Everything here runs on the small resized image (at most 1024² pixels), never on the
 //! full-resolution source.
@@ -8,10 +7,8 @@ use std::sync::Arc;
 
 use moxcms::{ColorProfile, DataColorSpace, ProfileText, TransformOptions};
 
-use crate::decode::Layout;
 use crate::error::PrepError;
-use crate::geometry::Rect;
-use crate::options::Rgba;
+use crate::pixels::Layout;
 
 /// A prepared ICC → sRGB conversion for one source layout.
 pub(crate) struct IccTransform {
@@ -116,91 +113,9 @@ pub(crate) fn to_rgba(
     Ok(out)
 }
 
-/// `a * b / 255`, rounded.
-fn mul255(a: u32, b: u32) -> u32 {
-    let t = a * b + 128;
-    (t + (t >> 8)) >> 8
-}
-
-/// Porter–Duff "source over" of one straight-alpha pixel onto another.
-pub(crate) fn over(src: [u8; 4], dst: [u8; 4]) -> [u8; 4] {
-    let sa = u32::from(src[3]);
-    if sa == 255 {
-        return src;
-    }
-    if sa == 0 {
-        return dst;
-    }
-    let da = mul255(u32::from(dst[3]), 255 - sa);
-    let oa = sa + da;
-    let mut out = [0u8; 4];
-    for c in 0..3 {
-        let v = (u32::from(src[c]) * sa + u32::from(dst[c]) * da + oa / 2) / oa;
-        out[c] = v.min(255) as u8;
-    }
-    out[3] = oa.min(255) as u8;
-    out
-}
-
-/// A `side` × `side` RGBA square filled with `background`, with `content`
-/// (`dst.w` × `dst.h` RGBA) painted over it at `dst`.
-pub(crate) fn compose(side: u32, background: Rgba, content: &[u8], dst: Rect) -> Vec<u8> {
-    let bg = background.to_array();
-    let s = side as usize;
-    let mut canvas = bg.repeat(s * s);
-    let row = dst.w as usize * 4;
-    for (y, src_row) in content.chunks_exact(row).enumerate() {
-        let start = ((dst.y as usize + y) * s + dst.x as usize) * 4;
-        let dst_row = &mut canvas[start..start + row];
-        // Over a transparent background, or where the row is opaque, the content is the
-        // result.
-        if bg[3] == 0 || src_row.chunks_exact(4).all(|p| p[3] == 255) {
-            dst_row.copy_from_slice(src_row);
-        } else {
-            for (d, p) in dst_row.chunks_exact_mut(4).zip(src_row.chunks_exact(4)) {
-                d.copy_from_slice(&over([p[0], p[1], p[2], p[3]], bg));
-            }
-        }
-    }
-    canvas
-}
-
-/// Paints every pixel of `rgba` over opaque `matte` (for output without alpha).
-pub(crate) fn flatten(rgba: &mut [u8], matte: Rgba) {
-    let m = Rgba { a: 255, ..matte }.to_array();
-    for p in rgba.chunks_exact_mut(4) {
-        if p[3] != 255 {
-            let o = over([p[0], p[1], p[2], p[3]], m);
-            p.copy_from_slice(&o);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn over_is_porter_duff() {
-        assert_eq!(over([10, 20, 30, 255], [0, 0, 0, 255]), [10, 20, 30, 255]);
-        assert_eq!(over([10, 20, 30, 0], [1, 2, 3, 255]), [1, 2, 3, 255]);
-        // Half-transparent red over opaque white: pink, opaque.
-        let o = over([255, 0, 0, 128], [255, 255, 255, 255]);
-        assert_eq!(o[3], 255);
-        assert_eq!(o[0], 255);
-        assert!((126..=128).contains(&o[1]), "{o:?}");
-    }
-
-    #[test]
-    fn compose_places_content_on_background() {
-        let content = [1, 2, 3, 255].repeat(2);
-        let c = compose(4, Rgba::new(9, 9, 9, 255), &content, Rect::new(1, 2, 2, 1));
-        let px = |x: usize, y: usize| &c[(y * 4 + x) * 4..(y * 4 + x) * 4 + 4];
-        assert_eq!(px(0, 0), [9, 9, 9, 255]);
-        assert_eq!(px(1, 2), [1, 2, 3, 255]);
-        assert_eq!(px(2, 2), [1, 2, 3, 255]);
-        assert_eq!(px(3, 2), [9, 9, 9, 255]);
-    }
 
     #[test]
     fn grey_expands_without_profile() {

@@ -25,11 +25,21 @@ pub enum PrepError {
     NotAnImage,
     /// The bytes are an image, but in a format Slack does not take and we do not convert.
     #[error(
-        "{detected} is not supported (accepted: 8-bit baseline or progressive JPEG, PNG, GIF)"
+        "{detected} is not supported (accepted: {})",
+        crate::options::accepted()
     )]
     UnsupportedFormat {
         /// The format recognised from the signature (`WebP`, `BMP`, `TIFF`, `HEIC`, …).
         detected: &'static str,
+    },
+    /// A format we take, using a feature of it that the decoder does not have (a BMP with
+    /// CMYK pixels, a TIFF with an unusual sample layout, …). Kind `unsupported_format`.
+    #[error("{format} with {detail} is not supported")]
+    UnsupportedVariant {
+        /// The format.
+        format: ImageFormat,
+        /// What in it is not supported, as the decoder says.
+        detail: String,
     },
     /// The input is larger than [`Limits::max_input_bytes`](crate::Limits::max_input_bytes).
     #[error("{bytes} bytes, the limit is {limit}")]
@@ -251,7 +261,9 @@ impl PrepError {
         match self {
             PrepError::Empty => ErrorKind::Empty,
             PrepError::NotAnImage => ErrorKind::NotAnImage,
-            PrepError::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
+            PrepError::UnsupportedFormat { .. } | PrepError::UnsupportedVariant { .. } => {
+                ErrorKind::UnsupportedFormat
+            }
             PrepError::InputTooLarge { .. } => ErrorKind::InputTooLarge,
             PrepError::DimensionsTooLarge { .. } => ErrorKind::DimensionsTooLarge,
             PrepError::TooManyPixels { .. } => ErrorKind::TooManyPixels,

@@ -46,25 +46,32 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod animate;
 mod batch;
 mod color;
+mod compose;
 mod decode;
 mod encode;
 mod error;
 mod geometry;
-mod gif;
+mod limits;
 mod options;
 mod orient;
 mod pipeline;
+mod pixels;
+mod prepared;
 mod resize;
 mod shrink;
+mod sniff;
 
 pub use batch::{prepare_files, prepare_files_with, FileOutcome};
 pub use error::{ErrorKind, PrepError};
 pub use geometry::Rect;
+pub use limits::Limits;
 pub use options::{
-    CropBox, Fit, FramePolicy, ImageFormat, Limits, OutputFormat, ParseColorError, PrepOptions,
-    Rgba, SmallInput,
+    CropBox, Fit, FramePolicy, ImageFormat, OutputFormat, ParseColorError, PrepOptions, Rgba,
+    SmallInput,
 };
 pub use orient::Orientation;
-pub use pipeline::{prepare, prepare_file, Placement, PreparedImage, Preparer, SourceInfo};
+pub use pipeline::{prepare, prepare_file, Preparer};
+pub use prepared::{Placement, PreparedImage, SourceInfo};

@@ -1,145 +1,25 @@
-//! The still-image pipeline: header → limits → plan → decode → crop+resize → colour →
-//! compose → orient → encode; and [`PreparedImage`], what it gives back.
+//! The spine: header → limits → plan → decode → crop+resize → colour → compose → orient →
+//! encode, for stills; animations branch off to [`crate::animate`] after the header. Both
+//! end in [`assemble`], the one place a [`PreparedImage`] is made.
 
 use std::cell::RefCell;
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+use crate::animate;
 use crate::color::{self, IccTransform};
-use crate::decode::{self, Decoded};
+use crate::compose;
+use crate::decode;
 use crate::encode;
 use crate::error::PrepError;
-use crate::geometry::{self, Rect};
+use crate::geometry::{self, Plan, Rect};
 use crate::options::{Fit, ImageFormat, OutputFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
+use crate::pixels::Decoded;
+use crate::prepared::{Placement, PreparedImage, SourceInfo};
 use crate::resize::Resampler;
-
-/// How the square was made from the upright image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Placement {
-    /// The whole image was scaled into `content` (output pixels) and the rest of the square
-    /// filled with `background`.
-    Letterbox {
-        /// Where the image sits in the output square (upright, output pixels).
-        content: Rect,
-        /// The colour of the bars.
-        background: Rgba,
-    },
-    /// The square `region` of the upright image was kept (centre crop or crop box).
-    Crop {
-        /// The region of the upright source image (source pixels).
-        region: Rect,
-    },
-}
-
-/// Facts about the input, read from its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct SourceInfo {
-    /// The format recognised from the content.
-    pub format: ImageFormat,
-    /// Width of the stored pixels (before orientation).
-    pub width: u32,
-    /// Height of the stored pixels (before orientation).
-    pub height: u32,
-    /// The EXIF orientation found in the file (applied only if
-    /// [`PrepOptions::apply_orientation`] is set).
-    pub orientation: Orientation,
-    /// Whether the file embeds an ICC profile.
-    pub has_icc_profile: bool,
-    /// A CMYK or YCCK JPEG, converted to RGB with the Adobe formula.
-    pub cmyk: bool,
-}
-
-/// A prepared avatar: encoded bytes plus a record of what was done.
-#[derive(Clone, PartialEq)]
-pub struct PreparedImage {
-    bytes: Vec<u8>,
-    format: ImageFormat,
-    side: u32,
-    frames: u32,
-    source: SourceInfo,
-    orientation: Orientation,
-    placement: Placement,
-    scale: f64,
-    icc_converted: bool,
-}
-
-impl std::fmt::Debug for PreparedImage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreparedImage")
-            .field("bytes", &format_args!("[{} bytes]", self.bytes.len()))
-            .field("format", &self.format)
-            .field("side", &self.side)
-            .field("frames", &self.frames)
-            .field("source", &self.source)
-            .field("orientation", &self.orientation)
-            .field("placement", &self.placement)
-            .field("scale", &self.scale)
-            .field("icc_converted", &self.icc_converted)
-            .finish()
-    }
-}
-
-impl PreparedImage {
-    /// The encoded image.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The encoded image, by value.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-
-    /// The output format.
-    pub fn format(&self) -> ImageFormat {
-        self.format
-    }
-
-    /// The MIME type of [`PreparedImage::bytes`] (`image/jpeg`, `image/png`, `image/gif`).
-    pub fn mime(&self) -> &'static str {
-        self.format.mime()
-    }
-
-    /// Width and height of the square output.
-    pub fn side(&self) -> u32 {
-        self.side
-    }
-
-    /// Number of frames in the output (1 for a still image).
-    pub fn frames(&self) -> u32 {
-        self.frames
-    }
-
-    /// What the input was.
-    pub fn source(&self) -> &SourceInfo {
-        &self.source
-    }
-
-    /// The orientation that was applied ([`Orientation::Normal`] when none was, or when
-    /// applying it was turned off).
-    pub fn orientation_applied(&self) -> Orientation {
-        self.orientation
-    }
-
-    /// How the square was made.
-    pub fn placement(&self) -> Placement {
-        self.placement
-    }
-
-    /// Output pixels per source pixel: below 1 for a downscale, above 1 for an upscale.
-    pub fn scale(&self) -> f64 {
-        self.scale
-    }
-
-    /// Whether an embedded ICC profile was converted to sRGB.
-    pub fn icc_converted(&self) -> bool {
-        self.icc_converted
-    }
-}
+use crate::sniff::sniff;
 
 /// A reusable worker: owns the resampler's scratch buffers. [`prepare`] keeps one per
 /// thread; hold your own (e.g. in rayon's `map_init`) to control its lifetime.
@@ -278,43 +158,32 @@ impl Preparer {
         options: &PrepOptions,
     ) -> Result<PreparedImage, PrepError> {
         check_options(options)?;
-        let format = decode::sniff(bytes)?;
+        let format = sniff(bytes)?;
         no_panic(format, || self.prepare_inner(bytes, options))
     }
 
     fn prepare_inner(&mut self, bytes: &[u8], o: &PrepOptions) -> Result<PreparedImage, PrepError> {
         let pending = decode::read_header(bytes, &o.limits)?;
         let header = pending.header.clone();
-        if header.format == ImageFormat::Gif && o.format == OutputFormat::Auto {
-            if let Some(anim) = crate::gif::prepare_animation(bytes, o)? {
-                let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
-                    Placement::Letterbox {
-                        content: anim.plan.dst,
-                        background: anim.background,
-                    }
-                } else {
-                    Placement::Crop {
-                        region: anim.plan.src,
-                    }
+        if o.format == OutputFormat::Auto {
+            if let Some(anim) = animate::prepare_animation(&header, bytes, o)? {
+                let source = SourceInfo {
+                    format: header.format,
+                    width: anim.width,
+                    height: anim.height,
+                    orientation: header.orientation,
+                    has_icc_profile: header.icc.is_some(),
+                    cmyk: header.cmyk,
                 };
-                return Ok(PreparedImage {
+                let out = Output {
                     bytes: anim.bytes,
                     format: ImageFormat::Gif,
-                    side: anim.plan.side,
                     frames: anim.frames,
-                    source: SourceInfo {
-                        format: ImageFormat::Gif,
-                        width: anim.width,
-                        height: anim.height,
-                        orientation: Orientation::Normal,
-                        has_icc_profile: false,
-                        cmyk: false,
-                    },
-                    orientation: Orientation::Normal,
-                    placement,
-                    scale: anim.plan.scale(),
-                    icc_converted: false,
-                });
+                    orientation: anim.orientation,
+                    background: anim.background,
+                    icc_converted: anim.icc_converted,
+                };
+                return Ok(assemble(out, &anim.plan, source, o));
             }
         }
         let orientation = if o.apply_orientation {
@@ -394,44 +263,68 @@ impl Preparer {
             _ if out_format == ImageFormat::Jpeg => Rgba::WHITE,
             _ => Rgba::TRANSPARENT,
         };
-        let canvas = color::compose(plan.side, background, &rgba, dst);
+        let canvas = compose::compose(plan.side, background, &rgba, dst);
         let mut square = orientation.apply(&canvas, plan.side, plan.side, 4);
         drop(canvas);
 
         let bytes = match out_format {
             ImageFormat::Jpeg => {
-                color::flatten(&mut square, Rgba::WHITE);
+                compose::flatten(&mut square, Rgba::WHITE);
                 encode::jpeg(&square, plan.side, o.jpeg_quality)?
             }
             _ => encode::png(&square, plan.side)?,
         };
 
-        let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
-            Placement::Letterbox {
-                content: plan.dst,
-                background,
-            }
-        } else {
-            Placement::Crop { region: plan.src }
+        let source = SourceInfo {
+            format: header.format,
+            width: stored_w,
+            height: stored_h,
+            orientation: header.orientation,
+            has_icc_profile: header.icc.is_some(),
+            cmyk: header.cmyk,
         };
-        Ok(PreparedImage {
+        let out = Output {
             bytes,
             format: out_format,
-            side: plan.side,
             frames: 1,
-            source: SourceInfo {
-                format: header.format,
-                width: stored_w,
-                height: stored_h,
-                orientation: header.orientation,
-                has_icc_profile: header.icc.is_some(),
-                cmyk: header.cmyk,
-            },
             orientation,
-            placement,
-            scale: plan.scale(),
+            background,
             icc_converted: icc.is_some(),
-        })
+        };
+        Ok(assemble(out, &plan, source, o))
+    }
+}
+
+/// The encoded result of either path, before it becomes a [`PreparedImage`].
+struct Output {
+    bytes: Vec<u8>,
+    format: ImageFormat,
+    frames: u32,
+    orientation: Orientation,
+    background: Rgba,
+    icc_converted: bool,
+}
+
+/// The one place a [`PreparedImage`] is made, for stills and animations alike.
+fn assemble(out: Output, plan: &Plan, source: SourceInfo, o: &PrepOptions) -> PreparedImage {
+    let placement = if matches!(o.fit, Fit::Letterbox { .. }) {
+        Placement::Letterbox {
+            content: plan.dst,
+            background: out.background,
+        }
+    } else {
+        Placement::Crop { region: plan.src }
+    };
+    PreparedImage {
+        bytes: out.bytes,
+        format: out.format,
+        side: plan.side,
+        frames: out.frames,
+        source,
+        orientation: out.orientation,
+        placement,
+        scale: plan.scale(),
+        icc_converted: out.icc_converted,
     }
 }
 

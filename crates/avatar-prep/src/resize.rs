@@ -3,9 +3,9 @@
 
 use fast_image_resize as fir;
 
-use crate::decode::{Decoded, Layout};
 use crate::error::PrepError;
 use crate::geometry::Rect;
+use crate::pixels::{Decoded, Layout};
 
 /// A reusable resampler: owns fast_image_resize's scratch buffers, so one per thread
 /// saves the allocations of every image after the first.

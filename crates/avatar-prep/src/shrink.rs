@@ -7,7 +7,7 @@
 //! to their neighbours. Blocks on the right and bottom edges may be partial: they average the
 //! pixels they have, and the output is `ceil(w / k)` × `ceil(h / k)`, like a scaled JPEG.
 
-use crate::decode::Layout;
+use crate::pixels::Layout;
 
 /// Accumulates rows of `layout` pixels and emits one output row per `k` input rows.
 pub(crate) struct BoxShrink {

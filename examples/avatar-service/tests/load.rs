@@ -48,11 +48,15 @@ fn token(user: usize) -> String {
     format!("xoxp-load-{user:02}-secret")
 }
 
-/// A different photo per user: camera-sized JPEGs, one with EXIF orientation, RGBA PNGs,
-/// still and animated GIFs.
+/// A different photo per user: camera-sized JPEGs, with and without EXIF orientation, RGBA
+/// PNGs, still and animated GIFs, lossless WebPs.
 fn user_photo(user: usize) -> Vec<u8> {
     let seed = user as u32 + 100;
-    match user % 5 {
+    match user % 6 {
+        5 => {
+            let webp = FORMATS.iter().find(|f| f.name == "WebP").unwrap();
+            (webp.encode)(&photo(800, 600, seed))
+        }
         0 => jpeg(&photo(1600, 1200, seed), &JpegFixture::default()),
         1 => png_rgba(&photo(900, 700, seed), None),
         2 => jpeg(

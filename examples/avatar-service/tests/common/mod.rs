@@ -266,6 +266,26 @@ fn enc_png(p: &Pixels) -> Vec<u8> {
 fn enc_gif(p: &Pixels) -> Vec<u8> {
     gif(std::slice::from_ref(p), 0)
 }
+fn enc_image(p: &Pixels, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbaImage::from_raw(p.width, p.height, p.rgba.clone()).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    let img = if format == image::ImageFormat::Bmp || format == image::ImageFormat::Tiff {
+        image::DynamicImage::ImageRgb8(image::DynamicImage::ImageRgba8(img).to_rgb8())
+    } else {
+        image::DynamicImage::ImageRgba8(img)
+    };
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+fn enc_webp(p: &Pixels) -> Vec<u8> {
+    enc_image(p, image::ImageFormat::WebP)
+}
+fn enc_bmp(p: &Pixels) -> Vec<u8> {
+    enc_image(p, image::ImageFormat::Bmp)
+}
+fn enc_tiff(p: &Pixels) -> Vec<u8> {
+    enc_image(p, image::ImageFormat::Tiff)
+}
 
 /// Every input format, with a good photo of each. Adding a format the library learns to
 /// read (WebP, BMP, TIFF, AVIF…) is one line here with its encoder.
@@ -290,6 +310,27 @@ pub const FORMATS: &[Format] = &[
         encode: enc_gif,
         output_mime: "image/png",
         tolerance: 48,
+    },
+    Format {
+        name: "WebP",
+        filename: "photo.webp",
+        encode: enc_webp,
+        output_mime: "image/png",
+        tolerance: 24,
+    },
+    Format {
+        name: "BMP",
+        filename: "photo.bmp",
+        encode: enc_bmp,
+        output_mime: "image/png",
+        tolerance: 24,
+    },
+    Format {
+        name: "TIFF",
+        filename: "photo.tif",
+        encode: enc_tiff,
+        output_mime: "image/png",
+        tolerance: 24,
     },
 ];
 
@@ -385,6 +426,27 @@ pub fn hostile_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             "progressive jpeg with 5000 scans",
             avatar_tests::progressive_scan_bomb(1024, 5000),
             "too_many_scans",
+        ),
+        (
+            "animated webp with 5000 frames",
+            avatar_tests::webp_animation(
+                64,
+                64,
+                5000,
+                40,
+                &Pixels::from_fn(1, 1, |_, _| [0, 0, 255, 255]),
+            ),
+            "too_many_frames",
+        ),
+        (
+            "bmp header bomb 60000x60000",
+            avatar_tests::bmp_claiming(60_000, 60_000),
+            "dimensions_too_large",
+        ),
+        (
+            "tiff header bomb 30000x30000",
+            avatar_tests::tiff_claiming(30_000, 30_000),
+            "too_many_pixels",
         ),
     ]
 }

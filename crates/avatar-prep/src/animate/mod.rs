@@ -1,0 +1,308 @@
+//! Animated sources (GIF today; every format with a [`FrameSource`]) become animated GIFs:
+//! scan the frame headers and apply the frame policy, then composite every frame as a
+//! browser shows it, resize and re-palettise frames in parallel, and write frame differences
+//! with LZW compression in parallel.
+//!
+//! Memory stays at a few frames whatever the length: frames go through in chunks of
+//! `2 × threads` (at least 4), composited in order, processed in parallel, written in order.
+
+mod palette;
+mod passthrough;
+mod writer;
+
+use rayon::prelude::*;
+
+use self::palette::{median_cut, Palette};
+use self::writer::{OutFrame, Writer};
+use crate::color::{self, IccTransform};
+use crate::compose;
+use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
+use crate::error::PrepError;
+use crate::geometry::{self, Plan, Rect};
+use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
+use crate::orient::Orientation;
+use crate::pixels::{Decoded, Layout};
+use crate::resize::Resampler;
+
+/// Which frames are kept, and each kept frame's delay (the dropped frames' delays added to
+/// the kept frame before them, so the total duration is unchanged).
+fn keep_frames(delays: &[u32], max: usize) -> Vec<(usize, u32)> {
+    let n = delays.len();
+    let kept: Vec<usize> = if n <= max {
+        (0..n).collect()
+    } else {
+        (0..max).map(|j| j * n / max).collect()
+    };
+    kept.iter()
+        .enumerate()
+        .map(|(j, &start)| {
+            let end = kept.get(j + 1).copied().unwrap_or(n);
+            let delay: u32 = delays[start..end].iter().sum();
+            (start, delay)
+        })
+        .collect()
+}
+
+/// The result of [`prepare_animation`].
+pub(crate) struct Animated {
+    pub bytes: Vec<u8>,
+    pub plan: Plan,
+    pub background: Rgba,
+    /// The orientation applied to every frame.
+    pub orientation: Orientation,
+    /// Whether an ICC profile was converted to sRGB.
+    pub icc_converted: bool,
+    pub frames: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Prepares an animation as an animated GIF. `Ok(None)` means "not an animation after all"
+/// (a format without animations, one frame, or the first-frame policy): the caller takes the
+/// still path.
+pub(crate) fn prepare_animation(
+    header: &Header,
+    bytes: &[u8],
+    o: &PrepOptions,
+) -> Result<Option<Animated>, PrepError> {
+    let format = header.format;
+    let budget = FrameBudget {
+        reject_above: (o.frame_policy == FramePolicy::Reject).then_some(u64::from(o.max_frames)),
+        max_animation_pixels: o.limits.max_animation_pixels,
+    };
+    let Some(scan) = decode::scan_animation(format, bytes, &o.limits, &budget)? else {
+        return Ok(None);
+    };
+    let n = scan.delays.len();
+    if n <= 1 || (n > o.max_frames as usize && o.frame_policy == FramePolicy::FirstFrame) {
+        return Ok(None);
+    }
+    if scan.width == 0 || scan.height == 0 {
+        return Err(PrepError::corrupt(format, "zero canvas size"));
+    }
+    decode::check_dimensions(scan.width, scan.height, 4, &o.limits)?;
+    let kept = keep_frames(&scan.delays, (o.max_frames as usize).max(1));
+    let orientation = if o.apply_orientation {
+        header.orientation
+    } else {
+        Orientation::Normal
+    };
+    let (upright_w, upright_h) = orientation.upright_size(scan.width, scan.height);
+    let plan = geometry::plan(
+        upright_w,
+        upright_h,
+        &o.fit,
+        o.min_side,
+        o.max_side,
+        o.small_input,
+    )?;
+    let icc = match (&header.icc, o.convert_icc) {
+        (Some(profile), true) => color::icc_transform(profile, Layout::Rgba8)?,
+        _ => None,
+    };
+    let background = match o.fit {
+        Fit::Letterbox {
+            background: Some(c),
+        } => c,
+        _ => Rgba::TRANSPARENT,
+    };
+    let unchanged_pixels = kept.len() == n
+        && plan.src == Rect::new(0, 0, scan.width, scan.height)
+        && (plan.dst.w, plan.dst.h) == (scan.width, scan.height)
+        && background.a == 0
+        && orientation == Orientation::Normal
+        && icc.is_none();
+    let icc_converted = icc.is_some();
+    let passed = if unchanged_pixels && format == ImageFormat::Gif {
+        passthrough::pass_through(bytes, o, &plan)?
+    } else {
+        None
+    };
+    let out = match passed {
+        Some(out) => out,
+        None => {
+            let mut frames = decode::animation_frames(format, bytes, &o.limits, &scan)?;
+            let look = Look {
+                plan,
+                background,
+                orientation,
+                icc,
+            };
+            Encoder::new(&scan, &look)?.run(frames.as_mut(), &kept)?
+        }
+    };
+    Ok(Some(Animated {
+        bytes: out,
+        plan,
+        background,
+        orientation,
+        icc_converted,
+        frames: kept.len() as u32,
+        width: scan.width,
+        height: scan.height,
+    }))
+}
+
+/// How every output frame is made from a composited screen: the square's plan (upright
+/// pixels), the bars' colour, the orientation to apply and the ICC conversion.
+struct Look {
+    plan: Plan,
+    background: Rgba,
+    orientation: Orientation,
+    icc: Option<IccTransform>,
+}
+
+impl Look {
+    /// One composited screen (`width` × `height` RGBA, stored orientation) to the upright
+    /// output square: crop and resize in stored orientation, convert colour, paint on the
+    /// background, then turn the small square.
+    fn render(&self, r: &mut Resampler, screen: &Decoded) -> Result<Vec<u8>, PrepError> {
+        let (o, plan) = (self.orientation, &self.plan);
+        let src = o.upright_rect_to_stored(plan.src, screen.width, screen.height);
+        let dst = o.upright_rect_to_stored(plan.dst, plan.side, plan.side);
+        let content = r.resize(screen, src, dst.w, dst.h)?;
+        let content = match &self.icc {
+            Some(t) => color::to_rgba(&content, Layout::Rgba8, Some(t))?,
+            None => content,
+        };
+        let square = compose::compose(plan.side, self.background, &content, dst);
+        Ok(o.apply(&square, plan.side, plan.side, 4))
+    }
+}
+
+/// The state of one re-encoded animation: the palette once chosen, the writer's side and the
+/// chunk of composited screens waiting for the parallel resize.
+struct Encoder<'s> {
+    scan: &'s AnimScan,
+    look: &'s Look,
+    side: u16,
+    palette: Option<Palette>,
+    chunk: Vec<(Decoded, u32)>,
+    chunk_len: usize,
+}
+
+impl<'s> Encoder<'s> {
+    fn new(scan: &'s AnimScan, look: &'s Look) -> Result<Self, PrepError> {
+        let side = u16::try_from(look.plan.side)
+            .map_err(|_| PrepError::internal("GIF side above 65535"))?;
+        let chunk_len = (rayon::current_num_threads() * 2).max(4);
+        Ok(Encoder {
+            scan,
+            look,
+            side,
+            palette: None,
+            chunk: Vec::with_capacity(chunk_len),
+            chunk_len,
+        })
+    }
+
+    /// Composites every frame of `frames`, keeps those in `kept` (index, delay), and
+    /// returns the GIF.
+    fn run(
+        mut self,
+        frames: &mut dyn FrameSource,
+        kept: &[(usize, u32)],
+    ) -> Result<Vec<u8>, PrepError> {
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, self.side, self.scan.repeat)?;
+        let mut kept = kept.iter().peekable();
+        let mut index = 0usize;
+        while let Some(screen) = frames.next_screen()? {
+            if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
+                self.chunk.push((
+                    Decoded {
+                        width: self.scan.width,
+                        height: self.scan.height,
+                        layout: Layout::Rgba8,
+                        pixels: screen.to_vec(),
+                    },
+                    delay,
+                ));
+                if self.chunk.len() == self.chunk_len {
+                    self.flush(&mut writer)?;
+                }
+            }
+            index += 1;
+        }
+        self.flush(&mut writer)?;
+        writer.finish()?;
+        drop(writer);
+        Ok(out)
+    }
+
+    /// Processes the chunk: resize and palette-map in parallel, then hand the frames to the
+    /// writer.
+    fn flush(&mut self, writer: &mut Writer<'_>) -> Result<(), PrepError> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let look = self.look;
+        let frames: Vec<(Vec<u8>, u32)> = std::mem::take(&mut self.chunk)
+            .into_par_iter()
+            .map_init(Resampler::default, |r, (screen, delay)| {
+                Ok((look.render(r, &screen)?, delay))
+            })
+            .collect::<Result<_, PrepError>>()?;
+        if self.palette.is_none() {
+            self.palette = Some(self.choose_palette(&frames));
+        }
+        let Some(pal) = self.palette.as_ref() else {
+            return Err(PrepError::internal("GIF palette missing"));
+        };
+        let out: Vec<OutFrame> = frames
+            .into_par_iter()
+            .map(|(px, delay)| OutFrame {
+                indices: px.chunks_exact(4).map(|p| pal.index(p)).collect(),
+                delay,
+            })
+            .collect();
+        writer.push(out, pal)
+    }
+
+    /// The output palette, chosen once from the scan's hint (or from the first chunk's
+    /// pixels), with an opaque letterbox colour added.
+    fn choose_palette(&self, first: &[(Vec<u8>, u32)]) -> Palette {
+        let b = self.look.background;
+        let bg = (b.a == 255).then_some([b.r, b.g, b.b]);
+        let weighted = |mut samples: Vec<([u8; 3], u64)>| {
+            if let Some(b) = bg {
+                samples.push((b, 1 << 40));
+            }
+            Palette::new(median_cut(&samples))
+        };
+        match &self.scan.palette {
+            // Reuse the source palette: every frame's colours come from it.
+            PaletteHint::Only(p) if p.len() / 3 < 255 => {
+                let mut colors: Vec<[u8; 3]> =
+                    p.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+                colors.extend(bg.filter(|b| !colors.contains(b)));
+                Palette::new(colors)
+            }
+            PaletteHint::Only(p) => {
+                weighted(p.chunks_exact(3).map(|c| ([c[0], c[1], c[2]], 1)).collect())
+            }
+            PaletteHint::Weighted(samples) => weighted(samples.clone()),
+            PaletteHint::FromPixels => {
+                weighted(palette::histogram(first.iter().map(|f| f.0.as_slice())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimation_keeps_the_total_duration() {
+        let delays: Vec<u32> = (0..250).map(|i| (i % 7) * 10 + 10).collect();
+        let total: u32 = delays.iter().sum();
+        for max in [1usize, 2, 10, 100, 249, 250, 400] {
+            let kept = keep_frames(&delays, max);
+            assert_eq!(kept.len(), max.min(250));
+            assert_eq!(kept.iter().map(|k| k.1).sum::<u32>(), total, "max {max}");
+            assert_eq!(kept[0].0, 0);
+            assert!(kept.windows(2).all(|w| w[0].0 < w[1].0));
+        }
+    }
+}

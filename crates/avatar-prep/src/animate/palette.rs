@@ -1,0 +1,182 @@
+//! The output palette of a re-encoded animation: ≤ 255 colours plus a transparent index, with a
+//! 15-bit lookup table from colour to nearest entry; median cut when the source's palette
+//! cannot be reused.
+
+use rayon::prelude::*;
+
+/// The output palette (≤ 255 colours) plus one transparent index, and a 15-bit lookup table
+/// from colour to nearest palette entry.
+pub(crate) struct Palette {
+    pub(crate) rgb: Vec<u8>,
+    pub(crate) transparent: u8,
+    lut: Vec<u8>,
+}
+
+impl Palette {
+    pub(crate) fn new(mut colors: Vec<[u8; 3]>) -> Palette {
+        colors.truncate(255);
+        if colors.is_empty() {
+            colors.push([0, 0, 0]);
+        }
+        let transparent = colors.len() as u8;
+        let lut: Vec<u8> = (0..32 * 32 * 32u32)
+            .into_par_iter()
+            .map(|i| {
+                let c = [(i >> 10) & 31, (i >> 5) & 31, i & 31].map(|v| (v * 8 + 4) as i32);
+                let mut best = (i32::MAX, 0u8);
+                for (k, p) in colors.iter().enumerate() {
+                    let d: i32 = (0..3).map(|j| (c[j] - i32::from(p[j])).pow(2)).sum();
+                    if d < best.0 {
+                        best = (d, k as u8);
+                    }
+                }
+                best.1
+            })
+            .collect();
+        let mut rgb: Vec<u8> = colors.iter().flatten().copied().collect();
+        rgb.extend_from_slice(&[0, 0, 0]); // the transparent entry
+        Palette {
+            rgb,
+            transparent,
+            lut,
+        }
+    }
+
+    pub(crate) fn index(&self, px: &[u8]) -> u8 {
+        if px[3] < 128 {
+            return self.transparent;
+        }
+        let key = key15(px[0], px[1], px[2]);
+        self.lut[key]
+    }
+
+    /// Size of the colour table GIF needs (a power of two ≥ 2).
+    pub(crate) fn table_len(&self) -> usize {
+        (self.rgb.len() / 3).next_power_of_two().max(2)
+    }
+}
+
+/// A histogram bin: weight, weighted channel sums, 5-bit coordinates.
+type Bin = (u64, [u64; 3], [u8; 3]);
+
+/// The 15-bit key of a colour (5 bits per channel).
+fn key15(r: u8, g: u8, b: u8) -> usize {
+    (usize::from(r >> 3) << 10) | (usize::from(g >> 3) << 5) | usize::from(b >> 3)
+}
+
+/// The opaque colours of RGBA `frames`, binned to 15 bits: each bin's mean colour, weighted
+/// by its pixel count (the input of [`median_cut`] for truecolour sources).
+pub(crate) fn histogram<'a>(frames: impl Iterator<Item = &'a [u8]>) -> Vec<([u8; 3], u64)> {
+    let mut bins = vec![(0u64, [0u64; 3]); 32 * 32 * 32];
+    for px in frames.flat_map(|f| f.chunks_exact(4)) {
+        if px[3] >= 128 {
+            let e = &mut bins[key15(px[0], px[1], px[2])];
+            e.0 += 1;
+            for (sum, &v) in e.1.iter_mut().zip(px) {
+                *sum += u64::from(v);
+            }
+        }
+    }
+    bins.into_iter()
+        .filter(|e| e.0 > 0)
+        .map(|(n, sums)| (sums.map(|s| (s / n) as u8), n))
+        .collect()
+}
+
+/// Median cut over a 15-bit histogram of weighted colours: up to 255 colours.
+pub(crate) fn median_cut(samples: &[([u8; 3], u64)]) -> Vec<[u8; 3]> {
+    let mut hist = vec![(0u64, [0u64; 3]); 32 * 32 * 32];
+    for &(px, weight) in samples {
+        let key = key15(px[0], px[1], px[2]);
+        let e = &mut hist[key];
+        e.0 += weight;
+        for (sum, &v) in e.1.iter_mut().zip(px.iter()) {
+            *sum += u64::from(v) * weight;
+        }
+    }
+    // Boxes of non-empty bins; split the box with the most pixels along its widest axis.
+    let bins: Vec<Bin> = hist
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.0 > 0)
+        .map(|(k, e)| {
+            (
+                e.0,
+                e.1,
+                [(k >> 10) as u8, ((k >> 5) & 31) as u8, (k & 31) as u8],
+            )
+        })
+        .collect();
+    let mut boxes: Vec<Vec<Bin>> = vec![bins];
+    while boxes.len() < 255 {
+        let Some((i, _)) = boxes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.len() > 1)
+            .max_by_key(|(_, b)| b.iter().map(|e| e.0).sum::<u64>())
+        else {
+            break;
+        };
+        let mut b = boxes.swap_remove(i);
+        let range = |c: usize| {
+            let (lo, hi) = b.iter().fold((u8::MAX, 0u8), |(lo, hi), e| {
+                (lo.min(e.2[c]), hi.max(e.2[c]))
+            });
+            hi - lo
+        };
+        let axis = (0..3).max_by_key(|&c| range(c)).unwrap_or(0);
+        b.sort_by_key(|e| e.2[axis]);
+        let total: u64 = b.iter().map(|e| e.0).sum();
+        let mut acc = 0;
+        let mut cut = 1;
+        for (j, e) in b.iter().enumerate() {
+            acc += e.0;
+            if acc * 2 >= total {
+                cut = (j + 1).clamp(1, b.len() - 1);
+                break;
+            }
+        }
+        let rest = b.split_off(cut);
+        boxes.push(b);
+        boxes.push(rest);
+    }
+    boxes
+        .iter()
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            let n: u64 = b.iter().map(|e| e.0).sum::<u64>().max(1);
+            let mut c = [0u8; 3];
+            for (j, v) in c.iter_mut().enumerate() {
+                *v = (b.iter().map(|e| e.1[j]).sum::<u64>() / n) as u8;
+            }
+            c
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_bins_opaque_colours() {
+        let frame = [
+            [250u8, 0, 0, 255],
+            [252, 2, 4, 255],
+            [0, 0, 255, 0],
+            [9, 9, 9, 200],
+        ]
+        .concat();
+        let mut h = histogram([&frame[..]].into_iter());
+        h.sort();
+        assert_eq!(h, vec![([9, 9, 9], 1), ([251, 1, 2], 2)]);
+    }
+
+    #[test]
+    fn median_cut_keeps_few_colours_exact() {
+        let samples = [([255u8, 0, 0], 100), ([0, 0, 248], 7), ([8, 200, 16], 1)];
+        let mut colors = median_cut(&samples);
+        colors.sort();
+        assert_eq!(colors, vec![[0, 0, 248], [8, 200, 16], [255, 0, 0]]);
+    }
+}

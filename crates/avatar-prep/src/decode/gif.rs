@@ -1,0 +1,218 @@
+//! GIF with the gif crate: the decoder set up as browsers read GIFs, and the first frame
+//! composited on the logical screen for the still path (animations: `crate::animate`).
+
+use std::io::Cursor;
+use std::num::NonZeroU64;
+
+use super::{check_dimensions, AnimScan, FrameBudget, FrameSource, Header, PaletteHint, Pending};
+use crate::compose::{Compositor, Dispose};
+use crate::error::PrepError;
+use crate::geometry::Rect;
+use crate::limits::Limits;
+use crate::options::ImageFormat;
+use crate::orient::Orientation;
+use crate::pixels::{Decoded, Layout};
+
+pub(crate) fn gif_error(e: gif::DecodingError) -> PrepError {
+    let f = ImageFormat::Gif;
+    match e {
+        gif::DecodingError::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends inside a frame")
+        }
+        gif::DecodingError::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PrepError::truncated(f, "the data ends early")
+        }
+        gif::DecodingError::MemoryLimit | gif::DecodingError::OutOfMemory => {
+            PrepError::corrupt(f, "a frame exceeds the decoder's memory limit")
+        }
+        other => PrepError::corrupt(f, other.to_string()),
+    }
+}
+
+/// A GIF decoder giving RGBA frames (transparent pixels have alpha 0), skipping unknown
+/// blocks as browsers do; with `skip_pixels`, frames come without their LZW data decoded.
+pub(crate) fn gif_decoder<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+    skip_pixels: bool,
+) -> Result<gif::Decoder<Cursor<&'a [u8]>>, PrepError> {
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::RGBA);
+    opts.allow_unknown_blocks(true);
+    opts.skip_frame_decoding(skip_pixels);
+    if let Some(n) = NonZeroU64::new(limits.max_decode_bytes) {
+        opts.set_memory_limit(gif::MemoryLimit::Bytes(n));
+    }
+    opts.read_info(Cursor::new(bytes)).map_err(gif_error)
+}
+
+pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    if bytes.len() < 10 {
+        return Err(PrepError::truncated(
+            ImageFormat::Gif,
+            "the data ends inside the header",
+        ));
+    }
+    let width = u32::from(u16::from_le_bytes([bytes[6], bytes[7]]));
+    let height = u32::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    // A zero screen is taken from the first frame at decode time; check what we can now.
+    check_dimensions(width, height, 4, limits)?;
+    let header = Header {
+        format: ImageFormat::Gif,
+        width,
+        height,
+        orientation: Orientation::Normal,
+        icc: None,
+        cmyk: false,
+    };
+    Ok(Pending::new(bytes, header, limits))
+}
+
+pub(super) fn decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
+    let mut dec = gif_decoder(p.bytes, &p.limits, false)?;
+    let (sw, sh) = (u32::from(dec.width()), u32::from(dec.height()));
+    let frame = dec
+        .next_frame_info()
+        .map_err(gif_error)?
+        .ok_or_else(|| PrepError::corrupt(ImageFormat::Gif, "the file has no frame"))?;
+    let (fl, ft, fw, fh) = (
+        u32::from(frame.left),
+        u32::from(frame.top),
+        u32::from(frame.width),
+        u32::from(frame.height),
+    );
+    // A screen of 0x0 (seen in the wild) takes the first frame's extent.
+    let (width, height) = if sw == 0 || sh == 0 {
+        (fl + fw, ft + fh)
+    } else {
+        (sw, sh)
+    };
+    if width == 0 || height == 0 {
+        return Err(PrepError::corrupt(ImageFormat::Gif, "zero width or height"));
+    }
+    check_dimensions(width, height, 4, &p.limits)?;
+    check_dimensions(fw, fh, 4, &p.limits)?;
+    let mut frame_buf = vec![0u8; dec.buffer_size()];
+    dec.read_into_buffer(&mut frame_buf).map_err(gif_error)?;
+    // Composite on a transparent canvas, clipping what lies outside the screen.
+    let mut canvas = Compositor::new(width, height);
+    canvas.draw(Rect::new(fl, ft, fw, fh), Dispose::Keep, true, &frame_buf);
+    Ok(Decoded {
+        width,
+        height,
+        layout: Layout::Rgba8,
+        pixels: canvas.into_pixels(),
+    })
+}
+
+/// Reads every frame header (LZW data is skipped, not decompressed) and checks the frame
+/// count and the animation budget after each: stops as soon as one is passed.
+pub(super) fn scan(
+    bytes: &[u8],
+    limits: &Limits,
+    budget: &FrameBudget,
+) -> Result<AnimScan, PrepError> {
+    let mut dec = gif_decoder(bytes, limits, true)?;
+    let (mut width, mut height) = (u32::from(dec.width()), u32::from(dec.height()));
+    let global = dec.global_palette().map(<[u8]>::to_vec);
+    let mut any_local = false;
+    let mut delays = Vec::new();
+    let mut colors: std::collections::HashMap<[u8; 3], u64> = std::collections::HashMap::new();
+    while let Some(f) = dec.read_next_frame().map_err(gif_error)? {
+        if delays.is_empty() && (width == 0 || height == 0) {
+            // A screen of 0x0 (seen in the wild) takes the first frame's extent, as on the
+            // still path and in browsers.
+            width = u32::from(f.left) + u32::from(f.width);
+            height = u32::from(f.top) + u32::from(f.height);
+            check_dimensions(width, height, 4, limits)?;
+        }
+        any_local |= f.palette.is_some();
+        if let Some(pal) = f.palette.as_deref().or(global.as_deref()) {
+            let entries = (pal.len() / 3).max(1) as u64;
+            let weight = (u64::from(f.width) * u64::from(f.height) / entries).max(1);
+            for (i, c) in pal.chunks_exact(3).enumerate() {
+                if f.transparent != Some(i as u8) {
+                    *colors.entry([c[0], c[1], c[2]]).or_default() += weight;
+                }
+            }
+        }
+        // GIF delays are in hundredths of a second.
+        delays.push(u32::from(f.delay) * 10);
+        budget.admit(delays.len() as u64, width, height, |at_most| {
+            let mut rest = 0;
+            while rest < at_most && dec.read_next_frame().map_err(gif_error)?.is_some() {
+                rest += 1;
+            }
+            Ok(rest)
+        })?;
+    }
+    let palette = match global {
+        Some(p) if !any_local => PaletteHint::Only(p),
+        _ => {
+            let mut v: Vec<([u8; 3], u64)> = colors.into_iter().collect();
+            v.sort_unstable();
+            PaletteHint::Weighted(v)
+        }
+    };
+    Ok(AnimScan {
+        width,
+        height,
+        delays,
+        repeat: dec.repeat(),
+        palette,
+    })
+}
+
+/// The frames of a GIF, composited as a browser shows them.
+pub(super) struct Frames<'a> {
+    dec: gif::Decoder<Cursor<&'a [u8]>>,
+    comp: Compositor,
+    frame: Vec<u8>,
+    limits: Limits,
+}
+
+impl<'a> Frames<'a> {
+    pub(super) fn new(
+        bytes: &'a [u8],
+        limits: &Limits,
+        scan: &AnimScan,
+    ) -> Result<Frames<'a>, PrepError> {
+        Ok(Frames {
+            dec: gif_decoder(bytes, limits, false)?,
+            comp: Compositor::new(scan.width, scan.height),
+            frame: Vec::new(),
+            limits: *limits,
+        })
+    }
+}
+
+/// GIF's disposal method as the compositor's.
+fn dispose(d: gif::DisposalMethod) -> Dispose {
+    match d {
+        gif::DisposalMethod::Background => Dispose::Background,
+        gif::DisposalMethod::Previous => Dispose::Previous,
+        _ => Dispose::Keep,
+    }
+}
+
+impl FrameSource for Frames<'_> {
+    fn next_screen(&mut self) -> Result<Option<&[u8]>, PrepError> {
+        let Some(info) = self.dec.next_frame_info().map_err(gif_error)? else {
+            return Ok(None);
+        };
+        let rect = Rect::new(
+            u32::from(info.left),
+            u32::from(info.top),
+            u32::from(info.width),
+            u32::from(info.height),
+        );
+        let how = dispose(info.dispose);
+        check_dimensions(rect.w, rect.h, 4, &self.limits)?;
+        self.frame.resize(self.dec.buffer_size(), 0);
+        self.dec
+            .read_into_buffer(&mut self.frame)
+            .map_err(gif_error)?;
+        self.comp.draw(rect, how, true, &self.frame);
+        Ok(Some(self.comp.pixels()))
+    }
+}

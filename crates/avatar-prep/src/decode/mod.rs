@@ -1,0 +1,246 @@
+//! Decoders, one file per codec, behind one small seam:
+//!
+//! 1. [`read_header`] sniffs the format and calls the codec's `header`, which parses only the
+//!    header and checks every [`Limits`] ceiling that can be checked without pixels;
+//! 2. the caller plans the output from the size it now knows;
+//! 3. [`Pending::decode`] allocates the pixel buffer and decodes, at a reduced scale where the
+//!    codec can (JPEG in the DCT domain, PNG by box averaging as rows arrive).
+//!
+//! Adding a format is adding a file here, a line in `sniff.rs` and an arm in the two
+//! dispatches below.
+
+mod bmp;
+mod gif;
+mod image_rs;
+mod jpeg;
+mod png;
+mod tiff;
+mod webp;
+
+pub(crate) use self::gif::{gif_decoder, gif_error};
+
+use crate::error::PrepError;
+use crate::limits::Limits;
+use crate::options::ImageFormat;
+use crate::orient::Orientation;
+use crate::pixels::Decoded;
+use crate::sniff::sniff;
+
+/// What the header says, before any pixel is decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    pub format: ImageFormat,
+    /// Stored width (before orientation); 0 when only the frames tell (a GIF with a 0×0
+    /// logical screen).
+    pub width: u32,
+    /// Stored height (before orientation); 0 as for `width`.
+    pub height: u32,
+    pub orientation: Orientation,
+    /// The embedded ICC profile, if any.
+    pub icc: Option<Vec<u8>>,
+    /// A CMYK or YCCK source, converted to RGB by the decoder.
+    pub cmyk: bool,
+}
+
+/// Per-codec facts the header step found and the decode step needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodecState {
+    /// Nothing beyond the [`Header`].
+    Plain,
+    /// JPEG: whether an end-of-image marker follows the scans.
+    Jpeg { eoi: bool },
+}
+
+/// A header that has passed the limits; call [`Pending::decode`] for the pixels.
+pub(crate) struct Pending<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) header: Header,
+    pub(crate) limits: Limits,
+    pub(crate) state: CodecState,
+}
+
+impl<'a> Pending<'a> {
+    fn new(bytes: &'a [u8], header: Header, limits: &Limits) -> Pending<'a> {
+        Pending {
+            bytes,
+            header,
+            limits: *limits,
+            state: CodecState::Plain,
+        }
+    }
+}
+
+/// Checks width, height, pixel count and decode buffer size against the limits.
+pub(crate) fn check_dimensions(
+    width: u32,
+    height: u32,
+    bytes_per_pixel: u64,
+    limits: &Limits,
+) -> Result<(), PrepError> {
+    if width > limits.max_width || height > limits.max_height {
+        return Err(PrepError::DimensionsTooLarge {
+            width,
+            height,
+            max_width: limits.max_width,
+            max_height: limits.max_height,
+        });
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(PrepError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    let needed = pixels.saturating_mul(bytes_per_pixel);
+    if needed > limits.max_decode_bytes {
+        return Err(PrepError::DecoderMemory {
+            needed,
+            limit: limits.max_decode_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Reads the header and checks the limits. Allocates nothing in proportion to the pixels.
+pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    let len = bytes.len() as u64;
+    if len > limits.max_input_bytes {
+        return Err(PrepError::InputTooLarge {
+            bytes: len,
+            limit: limits.max_input_bytes,
+        });
+    }
+    match sniff(bytes)? {
+        ImageFormat::Jpeg => jpeg::header(bytes, limits),
+        ImageFormat::Png => png::header(bytes, limits),
+        ImageFormat::Gif => gif::header(bytes, limits),
+        ImageFormat::WebP => webp::header(bytes, limits),
+        ImageFormat::Bmp => bmp::header(bytes, limits),
+        ImageFormat::Tiff => tiff::header(bytes, limits),
+        other => Err(PrepError::internal(format!("no decoder for {other}"))),
+    }
+}
+
+impl Pending<'_> {
+    /// Decodes the pixels, at full resolution or reduced by about `shrink` (1, 2, 4 or 8)
+    /// where the codec can do it cheaply. The result's size says which scale was used.
+    pub(crate) fn decode(self, shrink: u32) -> Result<Decoded, PrepError> {
+        match self.header.format {
+            ImageFormat::Jpeg => jpeg::decode(self, shrink),
+            ImageFormat::Png => png::decode(self, shrink),
+            ImageFormat::Gif => gif::decode(self),
+            ImageFormat::WebP => webp::decode(self),
+            ImageFormat::Bmp => bmp::decode(self),
+            ImageFormat::Tiff => tiff::decode(self),
+            other => Err(PrepError::internal(format!("no decoder for {other}"))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Animations: a scan of the frame headers first (limits and frame policy, no pixel decoded),
+// then the frames composited in order.
+
+/// The frame ceilings of one call: [`PrepOptions::max_frames`](crate::PrepOptions) under
+/// the `Reject` policy, and [`Limits::max_animation_pixels`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameBudget {
+    /// Above this many frames the animation is refused (`None`: any count is taken, the
+    /// caller decimates or keeps the first frame).
+    pub reject_above: Option<u64>,
+    pub max_animation_pixels: u64,
+}
+
+/// How many frames are counted at most for the message of a refused animation.
+const COUNT_AT_MOST: u64 = 1_000_000;
+
+impl FrameBudget {
+    /// Checks the scan after its `n`-th frame header on a `width` × `height` screen.
+    /// `count_rest` counts the frames that follow (cheaply, headers only), for the message.
+    pub(crate) fn admit(
+        &self,
+        n: u64,
+        width: u32,
+        height: u32,
+        count_rest: impl FnOnce(u64) -> Result<u64, PrepError>,
+    ) -> Result<(), PrepError> {
+        if let Some(max) = self.reject_above.filter(|&max| n > max) {
+            let frames = n + count_rest(COUNT_AT_MOST.saturating_sub(n))?;
+            return Err(PrepError::TooManyFrames { frames, max });
+        }
+        // Every frame is composited (decimation included): each costs a whole screen.
+        let screen = (u64::from(width) * u64::from(height)).max(1);
+        if n.saturating_mul(screen) > self.max_animation_pixels {
+            return Err(PrepError::AnimationTooLarge {
+                frames: n,
+                width,
+                height,
+                limit: self.max_animation_pixels,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Where the colours of an animation's output palette come from.
+#[derive(Debug, Clone)]
+pub(crate) enum PaletteHint {
+    /// One palette (RGB triples) holds every colour of every frame (a GIF without local
+    /// colour tables): reuse it.
+    Only(Vec<u8>),
+    /// Truecolour frames: the palette is made from the first frames' pixels.
+    FromPixels,
+    /// The colours of the frames' palettes, weighted by how much of the screen they may
+    /// cover: the median cut's input.
+    Weighted(Vec<([u8; 3], u64)>),
+}
+
+/// What a scan of an animation's frame headers tells, before any frame is decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct AnimScan {
+    pub width: u32,
+    pub height: u32,
+    /// Each frame's delay in milliseconds.
+    pub delays: Vec<u32>,
+    pub repeat: ::gif::Repeat,
+    pub palette: PaletteHint,
+}
+
+/// An animation's frames, composited in order as a browser shows them.
+pub(crate) trait FrameSource {
+    /// The next frame as the whole screen (`width` × `height` RGBA of the scan), or `None`
+    /// after the last.
+    fn next_screen(&mut self) -> Result<Option<&[u8]>, PrepError>;
+}
+
+/// Scans an animation's frame headers, or `None` for a format that has no animations.
+pub(crate) fn scan_animation(
+    format: ImageFormat,
+    bytes: &[u8],
+    limits: &Limits,
+    budget: &FrameBudget,
+) -> Result<Option<AnimScan>, PrepError> {
+    match format {
+        ImageFormat::Gif => gif::scan(bytes, limits, budget).map(Some),
+        ImageFormat::WebP => webp::scan(bytes, limits, budget).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The frames of an animation that [`scan_animation`] has passed.
+pub(crate) fn animation_frames<'a>(
+    format: ImageFormat,
+    bytes: &'a [u8],
+    limits: &Limits,
+    scan: &AnimScan,
+) -> Result<Box<dyn FrameSource + 'a>, PrepError> {
+    match format {
+        ImageFormat::Gif => Ok(Box::new(gif::Frames::new(bytes, limits, scan)?)),
+        ImageFormat::WebP => Ok(Box::new(webp::Frames::new(bytes, limits, scan)?)),
+        _ => Err(PrepError::internal(format!(
+            "{format} has no frames to read"
+        ))),
+    }
+}
