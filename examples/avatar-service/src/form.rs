@@ -211,20 +211,21 @@ pub async fn read_form(
     let mut multipart = multer::Multipart::new(limited, boundary);
     let result = tokio::time::timeout(timeout, read_fields(&mut multipart)).await;
     drop(multipart);
-    if over.load(Ordering::Relaxed) {
-        if !expects_continue(headers) {
-            drain_stream(rest.take()).await;
-        }
-        return Err(too_large(limit));
-    }
-    match result {
-        Ok(r) => r,
-        Err(_) => Err(ApiError::new(
+    let Ok(result) = result else {
+        return Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
             format!("the request body took longer than {} s", timeout.as_secs()),
-        )),
+        ));
+    };
+    // Whatever the parser left unread (the rest of a refused body, or the bytes after the
+    // closing boundary) is read past, so the client reads the answer and the connection can
+    // be kept alive. (`100 Continue`, if asked for, went out when the parser first read.)
+    drain_stream(rest.take()).await;
+    if over.load(Ordering::Relaxed) {
+        return Err(too_large(limit));
     }
+    result
 }
 
 /// Shares the body stream between the multipart parser and the drain that follows a 413.
