@@ -35,7 +35,7 @@ pub struct SourceInfo {
     /// Height of the stored pixels (before orientation).
     pub height: u32,
     /// The EXIF orientation found in the file (applied only if
-    /// [`PrepOptions::apply_orientation`] is set).
+    /// [`PrepOptions::apply_orientation`](crate::PrepOptions::apply_orientation) is set).
     pub orientation: Orientation,
     /// Whether the file embeds an ICC profile.
     pub has_icc_profile: bool,
