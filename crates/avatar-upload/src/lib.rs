@@ -49,6 +49,13 @@
 //! and a bot token (`xoxb-`) is refused before any request, since only user tokens may change
 //! a profile photo. TLS is rustls (ring); no OpenSSL is needed.
 //!
+//! Examples (run with `cargo run -p avatar-upload --example NAME`):
+//! [`set_and_delete`](https://github.com/avatar-pipeline/avatar/blob/main/crates/avatar-upload/examples/set_and_delete.rs)
+//! sets and deletes a photo against `SLACK_API_URL` with a retry hook that logs each wait;
+//! `examples/avatar-service` at the repository root embeds this crate in an axum service,
+//! one shared `reqwest::Client` ([`SlackClientBuilder::http_client`]) and a client per
+//! user token.
+//!
 //! # Features
 //! This crate has no optional features.
 //!
