@@ -6,6 +6,8 @@ mod alloc;
 mod animation;
 mod corpus;
 mod formats;
+#[cfg(feature = "heic")]
+mod heic;
 mod limits;
 mod regressions;
 mod still;
