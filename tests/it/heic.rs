@@ -93,7 +93,12 @@ fn every_heic_fixture_matches_its_libheif_rendering() {
             "{}",
             row.file
         );
-        assert_eq!(src.orientation.exif_value(), row.orientation, "{}", row.file);
+        assert_eq!(
+            src.orientation.exif_value(),
+            row.orientation,
+            "{}",
+            row.file
+        );
         assert_eq!(src.has_icc_profile, row.icc, "{}", row.file);
         assert_eq!(out.icc_converted(), row.icc, "{}", row.file);
         if row.alpha {
@@ -101,9 +106,9 @@ fn every_heic_fixture_matches_its_libheif_rendering() {
         }
         let d = mean_diff(&got, &want);
         report.push(format!("{}: {d:.2}", row.file));
-        // Both HEVC decoders are exact; YCbCr -> RGB (chroma upsampling, integer vs float)
-        // and, for the ICC file, lcms vs moxcms differ by a little.
-        let tolerance = 1.5;
+        // Both HEVC decoders are exact; YCbCr -> RGB (chroma upsampling at the test picture's
+        // hard edges, integer vs float) and, for the ICC file, lcms vs moxcms differ a little.
+        let tolerance = if row.icc { 2.5 } else { 2.0 };
         assert!(
             d <= tolerance,
             "{} differs from its reference by {d:.2} (tolerance {tolerance})",
@@ -335,7 +340,10 @@ fn header_bombs_are_refused_before_allocating() {
         ErrorKind::DimensionsTooLarge
     );
     assert_eq!(
-        refused("grid 60000²", &grid_file(1, 2, (60_000, 60_000), 512, false)),
+        refused(
+            "grid 60000²",
+            &grid_file(1, 2, (60_000, 60_000), 512, false)
+        ),
         ErrorKind::DimensionsTooLarge
     );
     // 64 × 64 = 4096 tiles: more than a grid may have.

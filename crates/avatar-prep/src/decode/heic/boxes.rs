@@ -35,8 +35,11 @@ pub(super) struct Primary {
     pub tiles: usize,
     /// Sum of the tiles' `ispe` areas (0 when not declared).
     pub tile_pixels: u64,
-    /// The coded bytes the decoder will copy: the item's extents, or all the tiles'.
+    /// The coded bytes the decoder will copy for the grids: every grid's tiles (the primary's,
+    /// an alpha grid's), plus the primary item's own when it is not a grid.
     pub coded_bytes: u64,
+    /// The bytes of every item's extents, added up.
+    pub item_bytes: u64,
 }
 
 /// A big-endian reader over one box body.
@@ -112,7 +115,11 @@ fn children(body: &[u8], top: bool) -> Walk<Vec<([u8; 4], &[u8], usize)>> {
         };
         let (header, size) = match size {
             0 => (8, (body.len() - at) as u64),
-            1 => (16, r.uint(8).map_err(|_| cut("the data ends inside a box header"))?),
+            1 => (
+                16,
+                r.uint(8)
+                    .map_err(|_| cut("the data ends inside a box header"))?,
+            ),
             n => (8, u64::from(n)),
         };
         if size < header {
@@ -165,10 +172,12 @@ fn parse_iloc(body: &[u8]) -> Walk<BTreeMap<u32, Location>> {
             method,
             extents: Vec::new(),
         };
-        // Every extent consumes bytes, unless all its fields are 0 bytes wide (then it says
-        // "the whole file", and one is as good as 65 535).
-        let per_extent = offset_size + length_size + index_size;
-        for _ in 0..if per_extent == 0 { extents.min(1) } else { extents } {
+        // Every extent consumes bytes, unless all its fields are 0 bytes wide: then 65 535
+        // of them cost nothing here and a megabyte in heic-decoder's parser.
+        if offset_size + length_size + index_size == 0 && extents > 1 {
+            return corrupt("iloc extents of zero bytes");
+        }
+        for _ in 0..extents {
             r.uint(index_size)?;
             let offset = r.uint(offset_size)?;
             let length = r.uint(length_size)?;
@@ -179,23 +188,28 @@ fn parse_iloc(body: &[u8]) -> Walk<BTreeMap<u32, Location>> {
     Ok(map)
 }
 
-/// `iref` references of one type, from one item.
-fn references(iref: &[u8], wanted: &[u8; 4], from: u32) -> Walk<Vec<u32>> {
+/// The `dimg` references of `iref`: each deriving item's sources.
+fn derivations(iref: &[u8]) -> Walk<BTreeMap<u32, Vec<u32>>> {
+    let mut map = BTreeMap::new();
+    if iref.is_empty() {
+        return Ok(map);
+    }
     let mut r = Reader::new(iref);
     let (v, _) = r.full()?;
-    let mut found = Vec::new();
-    for (kind, body, _) in children(&iref[4..], false)? {
+    for (kind, body, _) in children(&iref[r.at..], false)? {
+        if &kind != b"dimg" {
+            continue;
+        }
         let mut r = Reader::new(body);
         let source = r.id(v != 0)?;
         let count = r.u16()?;
-        if &kind != wanted || source != from {
-            continue;
-        }
+        let mut to = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            found.push(r.id(v != 0)?);
+            to.push(r.id(v != 0)?);
         }
+        map.entry(source).or_insert(to);
     }
-    Ok(found)
+    Ok(map)
 }
 
 /// The boxes of `meta` this walk uses.
@@ -223,7 +237,9 @@ impl Meta<'_> {
 
 fn parse_meta(body: &[u8]) -> Walk<Meta<'_>> {
     let mut m = Meta::default();
-    let inner = body.get(4..).ok_or(BoxError::Truncated("an empty meta box"))?;
+    let inner = body
+        .get(4..)
+        .ok_or(BoxError::Truncated("an empty meta box"))?;
     for (kind, b, _) in children(inner, false)? {
         let mut r = Reader::new(b);
         match &kind {
@@ -301,15 +317,18 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
         });
     };
     let m = parse_meta(meta)?;
-    let mut item = m.primary.ok_or(BoxError::Corrupt("no primary item".into()))?;
-    let iref = m.iref.unwrap_or_default();
+    let mut item = m
+        .primary
+        .ok_or(BoxError::Corrupt("no primary item".into()))?;
+    let dimg = derivations(m.iref.unwrap_or_default())?;
+    let sources = |id: u32| dimg.get(&id).map_or(&[][..], Vec::as_slice);
     // Identity-derived items: follow to the source (heic-decoder stops at 32 steps).
     for _ in 0..33 {
         if m.types.get(&item) != Some(b"iden") {
             break;
         }
-        item = match references(iref, b"dimg", item)?[..] {
-            [source] => source,
+        item = match sources(item) {
+            &[source] => source,
             _ => return corrupt("an iden item without exactly one source"),
         };
     }
@@ -328,7 +347,11 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
             .locations
             .get(&id)
             .ok_or_else(|| BoxError::Corrupt(format!("item {id} has no location")))?;
-        let room = if loc.method == 1 { m.idat.len() } else { file.len() } as u64;
+        let room = if loc.method == 1 {
+            m.idat.len()
+        } else {
+            file.len()
+        } as u64;
         let mut sum = 0u64;
         for &(offset, length) in &loc.extents {
             if offset.saturating_add(length) > room {
@@ -342,8 +365,30 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
         }
         Ok(sum)
     };
+    p.item_bytes = m
+        .locations
+        .values()
+        .flat_map(|l| &l.extents)
+        .fold(0u64, |sum, &(_, length)| sum.saturating_add(length));
+    // Every grid the decoder may assemble (the primary, an alpha grid): its tile count and
+    // the bytes it copies, with tiles counted as often as they are named.
+    for (&id, _) in m.types.iter().filter(|(_, t)| *t == b"grid") {
+        let tiles = sources(id);
+        if tiles.len() > max_tiles {
+            p.tiles = tiles.len();
+            return Ok(p);
+        }
+        if id != item {
+            for &tile in tiles {
+                let length = m.locations.get(&tile).map_or(0, |l| {
+                    l.extents.iter().fold(0u64, |s, e| s.saturating_add(e.1))
+                });
+                p.coded_bytes = p.coded_bytes.saturating_add(length);
+            }
+        }
+    }
     if &item_type != b"grid" {
-        p.coded_bytes = bytes_of(item)?;
+        p.coded_bytes = p.coded_bytes.saturating_add(bytes_of(item)?);
         return Ok(p);
     }
     // The grid descriptor (ISO/IEC 23008-12 6.6.2.3): version, flags, rows - 1, columns - 1,
@@ -372,14 +417,14 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
     if p.tiles > max_tiles {
         return Ok(p);
     }
-    let tiles = references(iref, b"dimg", item)?;
+    let tiles = sources(item);
     if tiles.len() != p.tiles {
         return corrupt(format!(
             "the grid is {rows}x{columns} but references {} tiles",
             tiles.len()
         ));
     }
-    for id in tiles {
+    for &id in tiles {
         match m.types.get(&id) {
             None => return corrupt(format!("the grid references a missing tile (item {id})")),
             Some(b"hvc1") => {}
@@ -392,9 +437,7 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
         }
         p.coded_bytes = p.coded_bytes.saturating_add(bytes_of(id)?);
         if let Some((tw, th)) = m.ispe_of(id) {
-            p.tile_pixels = p
-                .tile_pixels
-                .saturating_add(u64::from(tw) * u64::from(th));
+            p.tile_pixels = p.tile_pixels.saturating_add(u64::from(tw) * u64::from(th));
         }
     }
     Ok(p)

