@@ -96,9 +96,12 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A child box: its type, its body, where the body starts in the parent's.
+type Child<'a> = ([u8; 4], &'a [u8], usize);
+
 /// The child boxes of `body` as (type, body, start of body in `body`). `top` marks the file
 /// level, where a box running past the end means the file was cut.
-fn children(body: &[u8], top: bool) -> Walk<Vec<([u8; 4], &[u8], usize)>> {
+fn children(body: &[u8], top: bool) -> Walk<Vec<Child<'_>>> {
     let mut out = Vec::new();
     let mut at = 0usize;
     while at < body.len() {
