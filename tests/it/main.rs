@@ -7,6 +7,8 @@ mod animation;
 mod corpus;
 mod damaged;
 mod formats;
+#[cfg(feature = "heic")]
+mod heic;
 mod limits;
 mod regressions;
 mod still;

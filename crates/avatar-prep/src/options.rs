@@ -240,7 +240,11 @@ impl ImageFormat {
 
 /// The input formats this build takes, for messages.
 pub(crate) fn accepted() -> String {
-    String::from("JPEG, PNG, GIF, WebP, BMP, TIFF")
+    let mut formats = String::from("JPEG, PNG, GIF, WebP, BMP, TIFF");
+    if cfg!(feature = "heic") {
+        formats.push_str(", HEIC");
+    }
+    formats
 }
 
 impl fmt::Display for ImageFormat {

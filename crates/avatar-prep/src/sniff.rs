@@ -33,7 +33,12 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, PrepError> {
     }
     match heif_brand(bytes) {
         Some(ImageFormat::Avif) => return Err(PrepError::UnsupportedFormat { detected: "AVIF" }),
-        Some(ImageFormat::Heic) => return Err(PrepError::UnsupportedFormat { detected: "HEIC" }),
+        Some(ImageFormat::Heic) if cfg!(feature = "heic") => return Ok(ImageFormat::Heic),
+        Some(ImageFormat::Heic) => {
+            return Err(PrepError::UnsupportedFormat {
+                detected: "HEIC (this build has no heic feature)",
+            })
+        }
         _ => {}
     }
     Err(match detect_other(bytes) {

@@ -11,6 +11,8 @@
 
 mod bmp;
 mod gif;
+#[cfg(feature = "heic")]
+mod heic;
 mod image_rs;
 mod jpeg;
 mod png;
@@ -135,6 +137,8 @@ pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pendin
         ImageFormat::WebP => webp::header(bytes, limits),
         ImageFormat::Bmp => bmp::header(bytes, limits),
         ImageFormat::Tiff => tiff::header(bytes, limits),
+        #[cfg(feature = "heic")]
+        ImageFormat::Heic => heic::header(bytes, limits),
         other => Err(PrepError::internal(format!("no decoder for {other}"))),
     }
 }
@@ -150,6 +154,8 @@ impl Pending<'_> {
             ImageFormat::WebP => webp::decode(self),
             ImageFormat::Bmp => bmp::decode(self),
             ImageFormat::Tiff => tiff::decode(self),
+            #[cfg(feature = "heic")]
+            ImageFormat::Heic => heic::decode(self),
             other => Err(PrepError::internal(format!("no decoder for {other}"))),
         }
     }
