@@ -65,18 +65,38 @@ impl Pixels {
             .collect()
     }
 
-    /// The stored pixels that, turned by `o`, give this (upright) image.
+    /// The stored pixels that, turned by `o`, give this (upright) image. Written from the
+    /// EXIF definitions, independently of the library: a stored pixel (x, y) of a `w` × `h`
+    /// image is shown at the position below.
     pub fn stored_for(&self, o: Orientation) -> Pixels {
-        let inverse = match o {
-            Orientation::Rotate90 => Orientation::Rotate270,
-            Orientation::Rotate270 => Orientation::Rotate90,
-            other => other,
+        let swaps = matches!(o.exif_value(), 5..=8);
+        let (w, h) = if swaps {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
         };
-        let (w, h) = inverse.upright_size(self.width, self.height);
+        let shown_at = |x: u32, y: u32| match o.exif_value() {
+            1 => (x, y),
+            2 => (w - 1 - x, y),
+            3 => (w - 1 - x, h - 1 - y),
+            4 => (x, h - 1 - y),
+            5 => (y, x),
+            6 => (h - 1 - y, x),
+            7 => (h - 1 - y, w - 1 - x),
+            8 => (y, w - 1 - x),
+            other => panic!("orientation {other}"),
+        };
+        let mut rgba = Vec::with_capacity(self.rgba.len());
+        for y in 0..h {
+            for x in 0..w {
+                let (ux, uy) = shown_at(x, y);
+                rgba.extend_from_slice(&self.at(ux, uy));
+            }
+        }
         Pixels {
             width: w,
             height: h,
-            rgba: inverse.apply(&self.rgba, self.width, self.height, 4),
+            rgba,
         }
     }
 }

@@ -419,3 +419,42 @@ fn a_real_png_pixel_bomb_within_the_limits_is_shrunk_as_it_is_read() {
     assert!(color_distance(dec.at(512, 512), [30, 60, 90, 255]) <= 1);
     assert!(largest < 17_000_000, "largest allocation {largest} bytes");
 }
+
+#[test]
+fn decoder_errors_are_kept_as_sources_and_not_repeated() {
+    use std::error::Error;
+    let p = photo(64, 48, 5);
+    // A lossless WebP whose bitstream is garbage after its header.
+    let mut vp8l = vp8l_payload(&p);
+    for b in vp8l.iter_mut().skip(5) {
+        *b = 0xFF;
+    }
+    let damaged = webp_file(&[(b"VP8L", vp8l)]);
+    // A PNG cut inside its image data: truncated, told by the chunk structure.
+    let png = png_rgba(&p, None);
+    let cut = &png[..png.len() - 40];
+    for (what, bytes, kind) in [
+        ("webp", &damaged[..], ErrorKind::Corrupt),
+        ("png", cut, ErrorKind::Truncated),
+    ] {
+        let err = prepare_file_like(bytes);
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        // prepare_file wraps it: File -> ours -> the decoder's own error.
+        let ours = err.source().expect("the file error's source");
+        let theirs = ours.source().expect("the decoder's error is kept");
+        assert!(
+            !ours.to_string().contains(&theirs.to_string()),
+            "{what}: '{ours}' repeats '{theirs}'"
+        );
+    }
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<PrepError>();
+}
+
+/// The error of `prepare_file` on `bytes` written to a temporary file.
+fn prepare_file_like(bytes: &[u8]) -> PrepError {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("input");
+    std::fs::write(&path, bytes).unwrap();
+    prepare_file(&path, &PrepOptions::default()).unwrap_err()
+}

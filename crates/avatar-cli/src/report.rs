@@ -36,6 +36,8 @@ pub(crate) struct Record {
     pub(crate) output_side: Option<u32>,
     pub(crate) output_format: Option<&'static str>,
     pub(crate) output_bytes: Option<usize>,
+    /// What a damaged input needed to decode (empty for a sound file).
+    pub(crate) recovery: Vec<String>,
     pub(crate) time_ms: f64,
 }
 
@@ -55,6 +57,7 @@ impl Record {
             output_side: None,
             output_format: None,
             output_bytes: None,
+            recovery: Vec::new(),
             time_ms: 0.0,
         }
     }
@@ -69,6 +72,7 @@ impl Record {
         self.output_side = Some(img.side());
         self.output_format = Some(img.format().name());
         self.output_bytes = Some(img.bytes().len());
+        self.recovery = img.recovery().iter().map(ToString::to_string).collect();
     }
 
     /// Marks the record failed.
@@ -131,6 +135,10 @@ pub(crate) fn describe(img: &PreparedImage) -> String {
         what.push("ICC to sRGB".into());
     }
     what.push(format!("scale {:.3}", img.scale()));
+    if !img.recovery().is_empty() {
+        let notes: Vec<String> = img.recovery().iter().map(ToString::to_string).collect();
+        what.push(format!("decoded with recovery: {}", notes.join("; ")));
+    }
     format!(
         "{} {}x{}, {} bytes ({})",
         img.format().name(),

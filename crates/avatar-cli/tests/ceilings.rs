@@ -9,7 +9,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use avatar_tests::{
-    flat_png_rgba, gif, jpeg, photo, png_with, progressive_scan_bomb, JpegFixture, Pixels,
+    bmp_claiming, flat_png_rgba, gif, jpeg, photo, png_with, progressive_scan_bomb, tiff_claiming,
+    vp8l_payload, vp8x_payload, webp_animation, webp_file, JpegFixture, Pixels,
 };
 
 /// The largest peak RSS of any child waited for so far, in bytes.
@@ -119,6 +120,31 @@ fn hostile_inputs_stay_under_the_ceilings() {
         }),
         ("empty.jpg", Vec::new()),
         ("one_byte.png", vec![0x89]),
+        // One hostile file per format added since: a huge WebP canvas, a WebP animation of
+        // 5000 frames (frame policy decimate would composite each), BMP and TIFF headers
+        // claiming 60000x60000.
+        (
+            "webp_claims_16000x16000.webp",
+            webp_file(&[
+                (b"VP8X", vp8x_payload(0, 16_000, 16_000)),
+                (
+                    b"VP8L",
+                    vp8l_payload(&Pixels::from_fn(1, 1, |_, _| [9, 9, 9, 255])),
+                ),
+            ]),
+        ),
+        (
+            "webp_5000_frames.webp",
+            webp_animation(
+                2000,
+                2000,
+                5000,
+                20,
+                &Pixels::from_fn(1, 1, |_, _| [200, 0, 0, 255]),
+            ),
+        ),
+        ("bmp_claims_60000x60000.bmp", bmp_claiming(60_000, 60_000)),
+        ("tiff_claims_60000x60000.tif", tiff_claiming(60_000, 60_000)),
     ];
     let mut worst = (Duration::ZERO, 0u64, "");
     for (name, bytes) in &cases {

@@ -296,3 +296,67 @@ fn the_readme_main_job_prepares_every_sample() {
         portrait.at(190, 40)
     );
 }
+
+#[test]
+fn new_formats_and_recovered_files_are_named_in_lines_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/formats");
+    std::fs::copy(fixtures.join("webp-lossy.webp"), input.join("phone.webp")).unwrap();
+    std::fs::copy(fixtures.join("tiff-cmyk8.tif"), input.join("scan.tif")).unwrap();
+    // A JPEG whose fourth restart marker carries the wrong number.
+    let mut jpg = jpeg(
+        &photo(256, 128, 4),
+        &JpegFixture {
+            restart_interval: Some(4),
+            ..Default::default()
+        },
+    );
+    let sos = jpg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let rst: Vec<usize> = (sos..jpg.len() - 1)
+        .filter(|&i| jpg[i] == 0xFF && (0xD0..=0xD7).contains(&jpg[i + 1]))
+        .collect();
+    jpg[rst[3] + 1] = 0xD6;
+    std::fs::write(input.join("damaged.jpg"), &jpg).unwrap();
+    let out = tmp.path().join("out");
+    let report = tmp.path().join("report.json");
+    let (code, err) = avatar(&[
+        "prep",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let line = |name: &str| {
+        err.lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no line for {name}: {err}"))
+            .to_owned()
+    };
+    assert!(line("phone.webp").contains("from 91x61 WebP"), "{err}");
+    assert!(line("scan.tif").contains("from 91x61 TIFF"), "{err}");
+    assert!(
+        line("damaged.jpg")
+            .contains("decoded with recovery: 1 JPEG restart marker(s) out of sequence"),
+        "{err}"
+    );
+    let records: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let by = |name: &str| {
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["input"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("phone.webp")["source_format"], "WebP");
+    assert_eq!(by("phone.webp")["recovery"], serde_json::json!([]));
+    assert_eq!(by("damaged.jpg")["recovery"].as_array().unwrap().len(), 1);
+    // Outputs are what Slack takes: an opaque WebP photo becomes a JPEG, a TIFF scan a PNG.
+    assert_eq!(files_under(&out), ["damaged.jpg", "phone.jpg", "scan.png"]);
+}

@@ -31,7 +31,7 @@ fn profile_text(t: &ProfileText) -> String {
 ///   the user saw the photo).
 /// - An RGB profile on RGB pixels or a grey profile on grey pixels → a conversion to sRGB.
 /// - A profile for another colour space than the pixels' (a CMYK profile on a CMYK JPEG
-///   that the decoder already turned into RGB with the Adobe formula, or a damaged file) →
+///   that the decoder already turned into RGB with the simple formula, or a damaged file) →
 ///   `None`.
 /// - A readable profile that cannot be converted → [`PrepError::ColorProfile`]: better no
 ///   avatar than one in silently wrong colours.
@@ -63,7 +63,8 @@ pub(crate) fn icc_transform(icc: &[u8], layout: Layout) -> Result<Option<IccTran
             TransformOptions::default(),
         )
         .map_err(|e| PrepError::ColorProfile {
-            detail: format!("cannot convert the {description:?} profile to sRGB: {e}"),
+            detail: format!("cannot convert the {description:?} profile to sRGB"),
+            source: Some(Box::new(e)),
         })?;
     Ok(Some(IccTransform { exec, src_layout }))
 }
@@ -80,7 +81,8 @@ pub(crate) fn to_rgba(
         t.exec
             .transform(pixels, &mut out)
             .map_err(|e| PrepError::ColorProfile {
-                detail: format!("conversion to sRGB failed: {e}"),
+                detail: "conversion to sRGB failed".into(),
+                source: Some(Box::new(e)),
             })?;
         // moxcms carries alpha over for layouts that have it; make sure opaque layouts
         // come out opaque.

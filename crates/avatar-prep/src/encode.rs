@@ -45,7 +45,7 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     let grey = pixel_traits(rgba).grey;
     #[cfg(feature = "turbojpeg")]
     return turbo_jpeg(rgba, side16, quality, grey)
-        .map_err(|e| PrepError::internal(format!("JPEG encoder: {e}")));
+        .map_err(|e| PrepError::internal_by("JPEG encoder", e));
     #[cfg(not(feature = "turbojpeg"))]
     rust_jpeg(rgba, side16, quality, grey)
 }
@@ -66,7 +66,7 @@ fn rust_jpeg(rgba: &[u8], side16: u16, quality: u8, grey: bool) -> Result<Vec<u8
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
     enc.set_optimized_huffman_tables(true);
     enc.encode(&data, side16, side16, color)
-        .map_err(|e| PrepError::internal(format!("JPEG encoder: {e}")))?;
+        .map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
     Ok(out)
 }
 
@@ -114,7 +114,7 @@ pub(crate) fn png(rgba: &[u8], side: u32) -> Result<Vec<u8>, PrepError> {
         (false, true) => (select_channels(rgba, [0, 1, 2]), png::ColorType::Rgb),
         (false, false) => (rgba.to_vec(), png::ColorType::Rgba),
     };
-    let err = |e: png::EncodingError| PrepError::internal(format!("PNG encoder: {e}"));
+    let err = |e: png::EncodingError| PrepError::internal_by("PNG encoder", e);
     let mut out = Vec::with_capacity(rgba.len() / 2);
     {
         let mut enc = png::Encoder::new(&mut out, side, side);

@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::options::{CropBox, ImageFormat};
 
+/// A foreign error (a decoder's, an encoder's) kept as the [`source`](std::error::Error::source)
+/// of a [`PrepError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why an image could not be prepared.
 ///
 /// Every variant carries the numbers that explain it. The message (`Display`) describes the
@@ -121,6 +125,9 @@ pub enum PrepError {
         format: ImageFormat,
         /// What the decoder was reading when the data ran out.
         detail: String,
+        /// The decoder's own error, when it gave one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The data is damaged or violates the format.
     #[error("invalid {format} data: {detail}")]
@@ -129,6 +136,9 @@ pub enum PrepError {
         format: ImageFormat,
         /// What the decoder found.
         detail: String,
+        /// The decoder's own error, when it gave one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The crop box is empty or not inside the upright image.
     #[error("the box x={} y={} side={} is empty or does not fit in the {width}x{height} upright image", crop.x, crop.y, crop.side)]
@@ -154,6 +164,9 @@ pub enum PrepError {
     ColorProfile {
         /// What is wrong with it.
         detail: String,
+        /// The colour engine's own error, when it gave one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The options contradict each other (e.g. `min_side` above `max_side`).
     #[error("{detail}")]
@@ -167,8 +180,11 @@ pub enum PrepError {
     /// An internal step failed in a way the input cannot explain (a bug: please report it).
     #[error("internal error (please report it): {detail}")]
     Internal {
-        /// What failed.
+        /// What went wrong.
         detail: String,
+        /// The failing component's own error, when it gave one.
+        #[source]
+        source: Option<BoxError>,
     },
     /// Any of the above, for the file at `path`.
     #[error("{}", path.display())]
@@ -315,6 +331,21 @@ impl PrepError {
         PrepError::Corrupt {
             format,
             detail: detail.into(),
+            source: None,
+        }
+    }
+
+    /// Damaged data, with the decoder's error kept as the source (its text is not repeated
+    /// in ours).
+    pub(crate) fn corrupt_by(
+        format: ImageFormat,
+        detail: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> PrepError {
+        PrepError::Corrupt {
+            format,
+            detail: detail.into(),
+            source: Some(source.into()),
         }
     }
 
@@ -322,12 +353,35 @@ impl PrepError {
         PrepError::Truncated {
             format,
             detail: detail.into(),
+            source: None,
+        }
+    }
+
+    /// Data cut short, with the decoder's error kept as the source.
+    pub(crate) fn truncated_by(
+        format: ImageFormat,
+        detail: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> PrepError {
+        PrepError::Truncated {
+            format,
+            detail: detail.into(),
+            source: Some(source.into()),
         }
     }
 
     pub(crate) fn internal(detail: impl Into<String>) -> PrepError {
         PrepError::Internal {
             detail: detail.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of one of our own components (an encoder, the resampler), its error kept.
+    pub(crate) fn internal_by(detail: impl Into<String>, source: impl Into<BoxError>) -> PrepError {
+        PrepError::Internal {
+            detail: detail.into(),
+            source: Some(source.into()),
         }
     }
 }

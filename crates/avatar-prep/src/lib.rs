@@ -1,6 +1,7 @@
 //! Turn arbitrary user photos into valid profile pictures.
 //!
-//! `avatar-prep` takes the bytes of a JPEG, PNG or GIF and gives back a square image that
+//! `avatar-prep` takes the bytes of a JPEG, PNG, GIF, WebP (still or animated), BMP or TIFF
+//! (and, with the `heic` cargo feature, HEIC) and gives back a square image that
 //! Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB, without any of the
 //! input's metadata (no GPS position leaks from a phone photo).
 //!
@@ -26,7 +27,7 @@
 //!    rows arrive: see [`PrepOptions::shrink_on_load`]), then crops and scales in one Lanczos3
 //!    pass (premultiplied alpha) in the stored orientation; the EXIF orientation is applied to
 //!    the small output square.
-//! 5. Converts to 8-bit sRGB: grey, palette, 16-bit, CMYK (Adobe formula) and embedded ICC
+//! 5. Converts to 8-bit sRGB: grey, palette, 16-bit, CMYK (the simple formula browsers use) and embedded ICC
 //!    profiles (Display P3, Adobe RGB, …).
 //! 6. Encodes JPEG (4:2:0, optimised Huffman tables) or PNG ([`OutputFormat`]). The output
 //!    is deterministic: the same input and options give the same bytes.
@@ -38,6 +39,19 @@
 //! [`prepare_files`] (outcomes in input order) and [`prepare_files_with`] (a callback per
 //! finished file, so memory stays flat) run on the caller's rayon pool; a bad file never stops
 //! the batch.
+//!
+//! # Damaged files
+//! Files that browsers still show are decoded as they show them (JPEG restart markers out of
+//! sequence or missing, a broken EXIF block, an animated GIF cut inside a later frame, GIF
+//! frames without a colour table); [`PreparedImage::recovery`] says what was needed.
+//!
+//! # Examples
+//! `examples/prepare_one.rs` prepares one file and reports the error kind or what was done;
+//! `examples/prepare_folder.rs` prepares a folder on your own rayon pool with
+//! [`prepare_files_with`] and a progress line per file; `examples/async_prepare.rs` calls
+//! [`prepare`] from async code through `spawn_blocking` behind a semaphore, never on the
+//! executor (`cargo run -p avatar-prep --example prepare_one -- in.jpg out.jpg`).
+//! `examples/avatar-service` at the repository root embeds the crate in an axum service.
 //!
 //! # Credits
 //! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
@@ -70,8 +84,7 @@ pub use error::{ErrorKind, PrepError};
 pub use geometry::Rect;
 pub use limits::Limits;
 pub use options::{
-    CropBox, Fit, FramePolicy, ImageFormat, OutputFormat, ParseColorError, PrepOptions, Rgba,
-    SmallInput,
+    CropBox, Fit, FramePolicy, ImageFormat, OutputFormat, PrepOptions, Rgba, SmallInput,
 };
 pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Preparer};

@@ -4,7 +4,6 @@
 //! `users.setPhoto` (square, 512–1024 px, JPEG/PNG/GIF).
 
 use std::fmt;
-use std::str::FromStr;
 
 use crate::limits::Limits;
 
@@ -47,55 +46,6 @@ impl fmt::Display for Rgba {
             "#{:02x}{:02x}{:02x}{:02x}",
             self.r, self.g, self.b, self.a
         )
-    }
-}
-
-/// The text given to [`Rgba::from_str`] is not a colour.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid colour {input:?}: expected #rgb, #rrggbb, #rrggbbaa or a name (white, black, transparent, red, green, blue, gray)")]
-pub struct ParseColorError {
-    input: String,
-}
-
-impl FromStr for Rgba {
-    type Err = ParseColorError;
-
-    /// Parses `#rgb`, `#rrggbb`, `#rrggbbaa` (the `#` is optional) or one of the names
-    /// `white`, `black`, `transparent`, `red`, `green`, `blue`, `gray`/`grey`.
-    fn from_str(s: &str) -> Result<Rgba, ParseColorError> {
-        let err = || ParseColorError {
-            input: s.to_owned(),
-        };
-        let t = s.trim().to_ascii_lowercase();
-        let named = match t.as_str() {
-            "white" => Some(Rgba::WHITE),
-            "black" => Some(Rgba::BLACK),
-            "transparent" | "none" => Some(Rgba::TRANSPARENT),
-            "red" => Some(Rgba::new(255, 0, 0, 255)),
-            "green" => Some(Rgba::new(0, 128, 0, 255)),
-            "blue" => Some(Rgba::new(0, 0, 255, 255)),
-            "gray" | "grey" => Some(Rgba::new(128, 128, 128, 255)),
-            _ => None,
-        };
-        if let Some(c) = named {
-            return Ok(c);
-        }
-        let hex = t.strip_prefix('#').unwrap_or(&t);
-        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(err());
-        }
-        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| err());
-        let nibble = |i: usize| {
-            u8::from_str_radix(&hex[i..i + 1], 16)
-                .map(|v| v * 17)
-                .map_err(|_| err())
-        };
-        match hex.len() {
-            3 => Ok(Rgba::new(nibble(0)?, nibble(1)?, nibble(2)?, 255)),
-            6 => Ok(Rgba::new(byte(0)?, byte(2)?, byte(4)?, 255)),
-            8 => Ok(Rgba::new(byte(0)?, byte(2)?, byte(4)?, byte(6)?)),
-            _ => Err(err()),
-        }
     }
 }
 
@@ -173,7 +123,9 @@ pub enum FramePolicy {
 #[non_exhaustive]
 pub enum OutputFormat {
     /// Keep the input's format where Slack accepts it: JPEG stays JPEG, PNG stays PNG, an
-    /// animated GIF stays an animated GIF, a still GIF becomes PNG (the default).
+    /// animated GIF (or WebP, AVIF sequence) becomes an animated GIF, a still GIF becomes
+    /// PNG. Camera formats without alpha (WebP, AVIF, HEIC: photos) become JPEG; with alpha,
+    /// and lossless sources (BMP, TIFF), PNG. The default.
     #[default]
     Auto,
     /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (grey
@@ -291,7 +243,7 @@ pub struct PrepOptions {
     /// Default `true`.
     pub shrink_on_load: bool,
     /// Convert pixels tagged with an ICC profile (Display P3, Adobe RGB, …) to sRGB.
-    /// Default `true`. CMYK JPEGs are converted with the Adobe formula whatever this says.
+    /// Default `true`. CMYK sources are converted with the simple formula whatever this says.
     pub convert_icc: bool,
     /// Most frames an animated GIF may keep (Slack answers `too_many_frames` above its own,
     /// unpublished, limit). Default 100.
@@ -400,14 +352,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colours_parse() {
-        assert_eq!("#fff".parse::<Rgba>(), Ok(Rgba::WHITE));
-        assert_eq!("#102030".parse::<Rgba>(), Ok(Rgba::new(16, 32, 48, 255)));
-        assert_eq!("10203040".parse::<Rgba>(), Ok(Rgba::new(16, 32, 48, 64)));
-        assert_eq!("Transparent".parse::<Rgba>(), Ok(Rgba::TRANSPARENT));
-        assert!("#12345".parse::<Rgba>().is_err());
-        assert!("#gg0000".parse::<Rgba>().is_err());
-        assert!("é€".parse::<Rgba>().is_err());
+    fn colours_print_as_hex() {
         assert_eq!(Rgba::new(1, 2, 3, 4).to_string(), "#01020304");
+        assert_eq!(Rgba::WHITE.to_string(), "#ffffffff");
     }
 }

@@ -100,7 +100,7 @@ impl Orientation {
 
     /// Maps a rectangle of the upright image to the stored pixels it comes from, for stored
     /// pixels of `width` × `height`. The rectangle must lie inside the upright image.
-    pub fn upright_rect_to_stored(self, r: Rect, width: u32, height: u32) -> Rect {
+    pub(crate) fn upright_rect_to_stored(self, r: Rect, width: u32, height: u32) -> Rect {
         let (u0, v0, uw, vh) = (r.x, r.y, r.w, r.h);
         let (w, h) = (width, height);
         // Half-open ranges: the upright [u0, u0+uw) x [v0, v0+vh).
@@ -120,7 +120,7 @@ impl Orientation {
 
     /// Turns stored pixels (`width` × `height`, `bpp` bytes each, tightly packed) upright.
     /// Returns the upright pixels; their size is [`Orientation::upright_size`].
-    pub fn apply(self, pixels: &[u8], width: u32, height: u32, bpp: usize) -> Vec<u8> {
+    pub(crate) fn apply(self, pixels: &[u8], width: u32, height: u32, bpp: usize) -> Vec<u8> {
         let (w, h) = (width as usize, height as usize);
         if self == Orientation::Normal {
             return pixels.to_vec();

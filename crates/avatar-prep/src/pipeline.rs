@@ -255,8 +255,13 @@ impl Preparer {
         let rgba = color::to_rgba(&content, layout, icc.as_ref())?;
         drop(content);
 
+        let photo_format = matches!(
+            header.format,
+            ImageFormat::WebP | ImageFormat::Avif | ImageFormat::Heic
+        );
         let out_format = match (o.format, header.format) {
             (OutputFormat::Jpeg, _) | (OutputFormat::Auto, ImageFormat::Jpeg) => ImageFormat::Jpeg,
+            (OutputFormat::Auto, _) if photo_format && !layout.has_alpha() => ImageFormat::Jpeg,
             _ => ImageFormat::Png,
         };
         let background = match o.fit {

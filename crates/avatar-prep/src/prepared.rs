@@ -40,7 +40,8 @@ pub struct SourceInfo {
     pub orientation: Orientation,
     /// Whether the file embeds an ICC profile.
     pub has_icc_profile: bool,
-    /// A CMYK or YCCK JPEG, converted to RGB with the Adobe formula.
+    /// A CMYK or YCCK source (JPEG, TIFF), converted to RGB with the simple formula browsers
+    /// and Pillow use, `R = (255 - C)(255 - K) / 255`, after undoing Adobe's inversion.
     pub cmyk: bool,
 }
 

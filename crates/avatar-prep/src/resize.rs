@@ -48,24 +48,24 @@ impl Resampler {
         }
         let pt = pixel_type(image.layout);
         let full = fir::images::ImageRef::new(image.width, image.height, &image.pixels, pt)
-            .map_err(|e| PrepError::internal(format!("resize source: {e}")))?;
+            .map_err(|e| PrepError::internal_by("resize source", e))?;
         // A cropped *view*, not the `crop` option: the filter then sees the region's edges as
         // the image's edges, so no pixel from outside the crop box bleeds in.
         let region = fir::images::CroppedImage::new(&full, src.x, src.y, src.w, src.h)
-            .map_err(|e| PrepError::internal(format!("resize region: {e}")))?;
+            .map_err(|e| PrepError::internal_by("resize region", e))?;
         let mut dst = fir::images::Image::from_vec_u8(
             width,
             height,
             vec![0u8; width as usize * height as usize * bpp],
             pt,
         )
-        .map_err(|e| PrepError::internal(format!("resize destination: {e}")))?;
+        .map_err(|e| PrepError::internal_by("resize destination", e))?;
         let options = fir::ResizeOptions::new()
             .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
             .use_alpha(image.layout.has_alpha());
         self.inner
             .resize(&region, &mut dst, &options)
-            .map_err(|e| PrepError::internal(format!("resize: {e}")))?;
+            .map_err(|e| PrepError::internal_by("resize", e))?;
         Ok(dst.into_vec())
     }
 }

@@ -36,7 +36,7 @@ pub(crate) struct Writer<'a> {
 }
 
 pub(crate) fn enc_err(e: gif::EncodingError) -> PrepError {
-    PrepError::internal(format!("GIF encoder: {e}"))
+    PrepError::internal_by("GIF encoder", e)
 }
 
 impl<'a> Writer<'a> {

@@ -41,7 +41,7 @@ pub(crate) fn gif_error(e: gif::DecodingError) -> PrepError {
         gif::DecodingError::MemoryLimit | gif::DecodingError::OutOfMemory => {
             PrepError::corrupt(f, "a frame exceeds the decoder's memory limit")
         }
-        other => PrepError::corrupt(f, other.to_string()),
+        other => PrepError::corrupt_by(f, "the gif decoder refused the data", other),
     }
 }
 

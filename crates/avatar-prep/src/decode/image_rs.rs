@@ -12,27 +12,19 @@ use crate::options::ImageFormat;
 use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
 
-/// `image`'s error as ours: running out of data is `Truncated`, a limit `DecoderMemory`-like
-/// `Corrupt`, a feature it does not have `UnsupportedFormat`.
+/// `image`'s error as ours, kept as the source: running out of data is `Truncated`, a
+/// feature it does not have `UnsupportedFormat` (`UnsupportedVariant`), the rest `Corrupt`.
 pub(super) fn error(format: ImageFormat, e: ImageError) -> PrepError {
     match e {
         ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            PrepError::truncated(format, "the data ends early")
+            PrepError::truncated_by(format, "the data ends early", io)
         }
         ImageError::Unsupported(u) => PrepError::UnsupportedVariant {
             format,
             detail: u.to_string(),
         },
-        ImageError::Limits(l) => PrepError::corrupt(format, format!("decoder limit: {l}")),
-        other => {
-            let text = other.to_string();
-            // tiff and the BMP reader report running out of data as a format error.
-            if text.contains("end of file") || text.contains("EOF") || text.contains("eof") {
-                PrepError::truncated(format, text)
-            } else {
-                PrepError::corrupt(format, text)
-            }
-        }
+        ImageError::Limits(l) => PrepError::corrupt_by(format, "a decoder limit was reached", l),
+        other => PrepError::corrupt_by(format, "the decoder refused the data", other),
     }
 }
 

@@ -27,11 +27,11 @@ fn jpeg_error(e: jpeg_decoder::Error) -> PrepError {
             },
         },
         Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            PrepError::truncated(f, "the data ends inside the header")
+            PrepError::truncated_by(f, "the data ends inside the header", io)
         }
-        Error::Io(io) => PrepError::corrupt(f, io.to_string()),
+        // jpeg-decoder describes format errors in words only: that text is the detail.
         Error::Format(m) => PrepError::corrupt(f, m),
-        other => PrepError::corrupt(f, other.to_string()),
+        other => PrepError::corrupt_by(f, "jpeg-decoder refused the data", other),
     }
 }
 

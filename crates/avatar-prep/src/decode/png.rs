@@ -11,25 +11,40 @@ use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
 use crate::shrink::BoxShrink;
 
-fn png_error(e: png::DecodingError) -> PrepError {
-    let f = ImageFormat::Png;
-    match e {
-        png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            PrepError::truncated(f, "the data ends before the image")
+/// Whether the chunk structure runs past the end of the data before `IEND`: then a decoding
+/// failure is the cut's doing (told from the structure, not from the decoder's message).
+fn is_cut(b: &[u8]) -> bool {
+    let mut at = 8usize;
+    loop {
+        let Some(head) = b.get(at..at + 8) else {
+            return true;
+        };
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        if &head[4..8] == b"IEND" {
+            return false;
         }
-        png::DecodingError::IoError(io) => PrepError::corrupt(f, io.to_string()),
-        png::DecodingError::Format(m) => {
-            let m = m.to_string();
-            if m.contains("EOF") || m.contains("end of") || m.contains("truncated") {
-                PrepError::truncated(f, m)
-            } else {
-                PrepError::corrupt(f, m)
+        at = at.saturating_add(12).saturating_add(len);
+    }
+}
+
+/// The png crate's error as ours, for the file `bytes`.
+fn png_error(bytes: &[u8]) -> impl Fn(png::DecodingError) -> PrepError + '_ {
+    move |e| {
+        let f = ImageFormat::Png;
+        match e {
+            png::DecodingError::IoError(io)
+                if io.kind() == std::io::ErrorKind::UnexpectedEof || is_cut(bytes) =>
+            {
+                PrepError::truncated_by(f, "the data ends before the image", io)
             }
+            png::DecodingError::LimitsExceeded => {
+                PrepError::corrupt(f, "metadata chunks exceed the decoder's memory limit")
+            }
+            other if is_cut(bytes) => {
+                PrepError::truncated_by(f, "the data ends before the image", other)
+            }
+            other => PrepError::corrupt_by(f, "the png decoder refused the data", other),
         }
-        png::DecodingError::LimitsExceeded => {
-            PrepError::corrupt(f, "metadata chunks exceed the decoder's memory limit")
-        }
-        other => PrepError::corrupt(f, other.to_string()),
     }
 }
 
@@ -41,7 +56,7 @@ fn png_reader<'a>(
     let meta = limits.max_decode_bytes.min(64 * 1024 * 1024) as usize;
     let mut dec = png::Decoder::new_with_limits(Cursor::new(bytes), png::Limits { bytes: meta });
     dec.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-    dec.read_info().map_err(png_error)
+    dec.read_info().map_err(png_error(bytes))
 }
 
 pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
@@ -106,7 +121,7 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         // Row by row into a box average: memory is the shrunk image and one row.
         let mut boxes = BoxShrink::new(width, height, shrink, layout);
         let mut rows = 0u32;
-        while let Some(row) = reader.next_row().map_err(png_error)? {
+        while let Some(row) = reader.next_row().map_err(png_error(p.bytes))? {
             boxes.push_row(row.data());
             rows += 1;
         }
@@ -135,7 +150,7 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         }
     }
     let mut pixels = vec![0u8; size];
-    reader.next_frame(&mut pixels).map_err(png_error)?;
+    reader.next_frame(&mut pixels).map_err(png_error(p.bytes))?;
     Ok(Decoded {
         width,
         height,

@@ -37,7 +37,7 @@ fn is_cut(bytes: &[u8]) -> bool {
 fn error_in(bytes: &[u8]) -> impl Fn(DecodingError) -> PrepError + '_ {
     move |e| {
         if is_cut(bytes) {
-            PrepError::truncated(FORMAT, format!("the data ends early ({e})"))
+            PrepError::truncated_by(FORMAT, "the data ends early", e)
         } else {
             webp_error(e)
         }
@@ -50,7 +50,7 @@ fn webp_error(e: DecodingError) -> PrepError {
             PrepError::truncated(FORMAT, "the data ends early")
         }
         DecodingError::UnsupportedFeature(what) => PrepError::corrupt(FORMAT, what),
-        other => PrepError::corrupt(FORMAT, other.to_string()),
+        other => PrepError::corrupt_by(FORMAT, "image-webp refused the data", other),
     }
 }
 

@@ -36,7 +36,7 @@ use heic_decoder::isobmff::{self, HevcDecoderConfig, Transform};
 use heic_decoder::HeifError;
 
 use self::boxes::BoxError;
-use super::{check_dimensions, Header, Pending};
+use super::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;
@@ -51,12 +51,12 @@ pub(crate) const MAX_GRID_TILES: usize = 1024;
 
 fn heif_error(e: HeifError) -> PrepError {
     match e {
-        HeifError::Truncated { .. } => PrepError::truncated(FORMAT, e.to_string()),
+        HeifError::Truncated { .. } => PrepError::truncated_by(FORMAT, "the data ends early", e),
         HeifError::Unsupported(what) => PrepError::UnsupportedVariant {
             format: FORMAT,
             detail: what.to_string(),
         },
-        other => PrepError::corrupt(FORMAT, other.to_string()),
+        other => PrepError::corrupt_by(FORMAT, "heic-decoder refused the data", other),
     }
 }
 
@@ -180,8 +180,9 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         .transforms
         .iter()
         .any(|t| !matches!(t, Transform::CleanAperture(_)));
+    let mut recovery = Vec::new();
     let orientation = match &parsed.metadata.exif {
-        Some(exif) if !transformed => Orientation::from_exif_block(exif),
+        Some(exif) if !transformed => exif_orientation(exif, &mut recovery),
         _ => Orientation::Normal,
     };
     let header = Header {
@@ -191,6 +192,7 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         orientation,
         icc: parsed.metadata.icc_profile.clone(),
         cmyk: false,
+        recovery,
     };
     Ok(Pending::new(bytes, header, limits))
 }
@@ -229,6 +231,7 @@ pub(super) fn decode(p: Pending<'_>) -> Result<Decoded, PrepError> {
         height,
         layout,
         pixels,
+        recovery: Vec::new(),
     })
 }
 
