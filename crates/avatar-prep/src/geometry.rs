@@ -35,24 +35,24 @@ impl Rect {
 /// Where the pixels go: take `src` of the upright image, scale it to `dst` inside a
 /// `side` × `side` square; the rest of the square is background.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The region of the upright image that is kept.
-    pub src: Rect,
+    pub(crate) src: Rect,
     /// Side of the output square.
-    pub side: u32,
+    pub(crate) side: u32,
     /// Where the kept region lands in the output square (the whole square unless letterboxed).
-    pub dst: Rect,
+    pub(crate) dst: Rect,
 }
 
 impl Plan {
     /// True when the output has background bars.
     #[cfg(test)]
-    pub fn is_letterboxed(&self) -> bool {
+    pub(crate) fn is_letterboxed(&self) -> bool {
         self.dst.w != self.side || self.dst.h != self.side
     }
 
     /// Output side / source square side: below 1 for a downscale.
-    pub fn scale(&self) -> f64 {
+    pub(crate) fn scale(&self) -> f64 {
         f64::from(self.side) / f64::from(self.src.w.max(self.src.h).max(1))
     }
 }
@@ -83,7 +83,7 @@ fn mul_div_round(a: u32, b: u32, c: u32) -> u32 {
 /// Computes the [`Plan`] for an upright image of `width` × `height`.
 ///
 /// `min_side` must not exceed `max_side` and both must be positive (the caller checks).
-pub fn plan(
+pub(crate) fn plan(
     width: u32,
     height: u32,
     fit: &Fit,

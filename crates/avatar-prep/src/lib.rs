@@ -58,6 +58,7 @@
 //! the Independent JPEG Group.
 
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 #![forbid(unsafe_code)]
 
 mod animate;
@@ -80,7 +81,7 @@ mod shrink;
 mod sniff;
 
 pub use batch::{prepare_files, prepare_files_with, FileOutcome};
-pub use error::{ErrorKind, PrepError};
+pub use error::{BoxError, ErrorKind, PrepError};
 pub use geometry::Rect;
 pub use limits::Limits;
 pub use options::{
