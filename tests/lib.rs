@@ -588,3 +588,80 @@ pub fn gif_without_palette(width: u16, height: u16, frames: &[Vec<u8>]) -> Vec<u
     out.drain(13..13 + size);
     out
 }
+
+/// A PNG that is only a header: IHDR claiming `w` x `h` RGBA, then IEND.
+pub fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(ty);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A real small JPEG whose SOF0 is patched to claim `w` x `h`.
+pub fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+    let mut bytes = jpeg(&photo(16, 16, 1), &JpegFixture::default());
+    let sof = bytes
+        .windows(2)
+        .position(|m| m == [0xFF, 0xC0])
+        .expect("baseline SOF0");
+    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
+    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
+    bytes
+}
+
+/// Mean absolute difference per channel of premultiplied RGBA, so that the colour under a
+/// fully transparent pixel (which encoders may leave as anything) does not count.
+pub fn premultiplied_mean_diff(a: &Pixels, b: &Pixels) -> f64 {
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    let pre = |p: &[u8]| {
+        let alpha = u64::from(p[3]);
+        [
+            u64::from(p[0]) * alpha / 255,
+            u64::from(p[1]) * alpha / 255,
+            u64::from(p[2]) * alpha / 255,
+            alpha,
+        ]
+    };
+    let sum: u64 = a
+        .rgba
+        .chunks_exact(4)
+        .zip(b.rgba.chunks_exact(4))
+        .map(|(x, y)| {
+            let (x, y) = (pre(x), pre(y));
+            (0..4).map(|c| x[c].abs_diff(y[c])).sum::<u64>()
+        })
+        .sum();
+    sum as f64 / a.rgba.len() as f64
+}

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use avatar_prep::{prepare, ImageFormat, Orientation, OutputFormat, PrepOptions};
-use avatar_tests::{decode, gif_frames, Pixels};
+use avatar_tests::{decode, gif_frames, premultiplied_mean_diff, Pixels};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/formats")
@@ -55,36 +55,6 @@ fn read(name: &str) -> Vec<u8> {
     std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// Premultiplied channels, so that the colour under a fully transparent pixel (which
-/// encoders may leave as anything) does not count.
-fn premultiplied(p: [u8; 4]) -> [u32; 4] {
-    let a = u32::from(p[3]);
-    [
-        u32::from(p[0]) * a / 255,
-        u32::from(p[1]) * a / 255,
-        u32::from(p[2]) * a / 255,
-        a,
-    ]
-}
-
-/// Mean absolute difference per channel of premultiplied RGBA.
-fn mean_diff(a: &Pixels, b: &Pixels) -> f64 {
-    assert_eq!((a.width, a.height), (b.width, b.height));
-    let sum: u64 = a
-        .rgba
-        .chunks_exact(4)
-        .zip(b.rgba.chunks_exact(4))
-        .map(|(x, y)| {
-            let (x, y) = (
-                premultiplied([x[0], x[1], x[2], x[3]]),
-                premultiplied([y[0], y[1], y[2], y[3]]),
-            );
-            (0..4).map(|c| u64::from(x[c].abs_diff(y[c]))).sum::<u64>()
-        })
-        .sum();
-    sum as f64 / a.rgba.len() as f64
-}
-
 /// The prepared PNG of `bytes`, decoded.
 fn prepared_png(name: &str, bytes: &[u8]) -> (avatar_prep::PreparedImage, Pixels) {
     let opts = PrepOptions::default().format(OutputFormat::Png);
@@ -132,7 +102,7 @@ fn every_format_fixture_matches_its_reference_rendering() {
                 }
             }
         }
-        let d = mean_diff(&got, &want);
+        let d = premultiplied_mean_diff(&got, &want);
         let lossy = row.notes.contains("lossy") || row.notes.contains("VP8 ");
         let tolerance = if lossy {
             // Chroma upsampling differs between libwebp and image-webp.
@@ -201,7 +171,7 @@ fn animated_webp_becomes_an_animated_gif_frame_for_frame() {
             height: frame.height(),
             rgba: frame.as_raw().clone(),
         };
-        let d = mean_diff(&got, &want);
+        let d = premultiplied_mean_diff(&got, &want);
         // One 255-colour palette for every frame: a small quantisation error.
         assert!(d <= 4.0, "frame {} differs by {d:.2}", k + 1);
     }
@@ -223,7 +193,7 @@ fn animated_webp_follows_the_frame_policy() {
     let out = prepare(&bytes, &first).unwrap();
     assert_eq!((out.format(), out.frames()), (ImageFormat::Png, 1));
     let (_, want) = prepared_png("frame-1", &read("webp-anim.frame-1.ref.png"));
-    assert!(mean_diff(&decode(out.bytes()), &want) <= 6.0);
+    assert!(premultiplied_mean_diff(&decode(out.bytes()), &want) <= 6.0);
 }
 
 #[test]

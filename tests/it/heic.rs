@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use avatar_prep::{prepare, ErrorKind, ImageFormat, Orientation, OutputFormat, PrepOptions};
-use avatar_tests::{decode, Pixels};
+use avatar_tests::{decode, premultiplied_mean_diff, Pixels};
 
 use crate::alloc::largest_allocation_during;
 
@@ -58,25 +58,6 @@ fn prepared_png(name: &str, bytes: &[u8]) -> (avatar_prep::PreparedImage, Pixels
     (out, px)
 }
 
-/// Mean absolute difference per channel of premultiplied RGBA (as in `formats.rs`).
-fn mean_diff(a: &Pixels, b: &Pixels) -> f64 {
-    assert_eq!((a.width, a.height), (b.width, b.height));
-    let pre = |p: &[u8]| {
-        let a = u32::from(p[3]);
-        [0, 1, 2].map(|c| u32::from(p[c]) * a / 255).map(u64::from)
-    };
-    let sum: u64 = a
-        .rgba
-        .chunks_exact(4)
-        .zip(b.rgba.chunks_exact(4))
-        .map(|(x, y)| {
-            let (px, py) = (pre(x), pre(y));
-            (0..3).map(|c| px[c].abs_diff(py[c])).sum::<u64>() + u64::from(x[3].abs_diff(y[3]))
-        })
-        .sum();
-    sum as f64 / a.rgba.len() as f64
-}
-
 #[test]
 fn every_heic_fixture_matches_its_libheif_rendering() {
     let rows = manifest();
@@ -104,7 +85,7 @@ fn every_heic_fixture_matches_its_libheif_rendering() {
         if row.alpha {
             assert!(got.rgba.chunks_exact(4).any(|p| p[3] < 128), "{}", row.file);
         }
-        let d = mean_diff(&got, &want);
+        let d = premultiplied_mean_diff(&got, &want);
         report.push(format!("{}: {d:.2}", row.file));
         // Both HEVC decoders are exact; YCbCr -> RGB (chroma upsampling at the test picture's
         // hard edges, integer vs float) and, for the ICC file, lcms vs moxcms differ a little.

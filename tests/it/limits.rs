@@ -2,63 +2,12 @@
 
 use avatar_prep::{prepare, prepare_file, ErrorKind, Limits, PrepError, PrepOptions};
 use avatar_tests::{
-    bmp_claiming, color_distance, gif, jpeg, photo, png_rgba, tiff_claiming, vp8l_payload,
-    vp8x_payload, webp_animation, webp_file, JpegFixture, Pixels, BLUE,
+    bmp_claiming, color_distance, gif, jpeg, jpeg_claiming, photo, png_header_only, png_rgba,
+    tiff_claiming, vp8l_payload, vp8x_payload, webp_animation, webp_file, JpegFixture, Pixels,
+    BLUE,
 };
 
 use crate::alloc::largest_allocation_during;
-
-/// A PNG that is only a header: IHDR claiming `w` x `h` RGBA, then IEND.
-fn png_header_only(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(ty);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A real small JPEG whose SOF0 is patched to claim `w` x `h`.
-fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
-    let mut bytes = jpeg(&photo(16, 16, 1), &JpegFixture::default());
-    let sof = bytes
-        .windows(2)
-        .position(|m| m == [0xFF, 0xC0])
-        .expect("baseline SOF0");
-    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
-    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
-    bytes
-}
 
 /// A GIF header whose logical screen claims `w` x `h`, followed by a tiny 1x1 frame.
 fn gif_claiming(w: u16, h: u16) -> Vec<u8> {

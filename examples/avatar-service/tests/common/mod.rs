@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use avatar_tests::{corner_markers, gif, jpeg, photo, png_rgba, JpegFixture, Pixels};
+use avatar_tests::{
+    corner_markers, gif, jpeg, jpeg_claiming, photo, png_header_only, png_rgba, JpegFixture, Pixels,
+};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -333,58 +335,6 @@ pub const FORMATS: &[Format] = &[
         tolerance: 24,
     },
 ];
-
-/// A PNG that is only a header: IHDR claiming `w` × `h` RGBA, an empty IDAT, IEND.
-pub fn png_header_only(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(ty);
-        out.extend_from_slice(data);
-        let crc = crc32(&out[start..]);
-        out.extend_from_slice(&crc.to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    );
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A real small JPEG whose SOF0 is patched to claim `w` × `h`.
-pub fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
-    let mut bytes = jpeg(&photo(16, 16, 1), &JpegFixture::default());
-    let sof = bytes
-        .windows(2)
-        .position(|m| m == [0xFF, 0xC0])
-        .expect("baseline SOF0");
-    bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
-    bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
-    bytes
-}
 
 /// Hostile or broken files, each with the error kind the service must answer with (422).
 pub fn hostile_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
