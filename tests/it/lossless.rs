@@ -96,7 +96,8 @@ fn assert_same_animation(input: &[u8], output: &[u8], (dx, dy): (u32, u32)) {
         for y in 0..dh {
             for x in 0..dw {
                 let got = d.get_pixel(x, y).0;
-                let inside = (dx..dx + s.width()).contains(&x) && (dy..dy + s.height()).contains(&y);
+                let inside =
+                    (dx..dx + s.width()).contains(&x) && (dy..dy + s.height()).contains(&y);
                 let want = if inside {
                     s.get_pixel(x - dx, y - dy).0
                 } else {
@@ -116,7 +117,13 @@ fn assert_same_animation(input: &[u8], output: &[u8], (dx, dy): (u32, u32)) {
 fn sprites_over_noise_are_re_optimised_without_loss() {
     // 600x440: the side is in range, so bars are added (80 px above and below) and nothing
     // is resampled. Keep, restore-previous and clear-to-background frames, all whole.
-    let frames = sprites(600, 440, 12, &[Keep, Keep, Previous, Keep, Background], |_, _| false);
+    let frames = sprites(
+        600,
+        440,
+        12,
+        &[Keep, Keep, Previous, Keep, Background],
+        |_, _| false,
+    );
     let input = build(600, 440, &frames, gif::Repeat::Infinite);
     let out = prepare(&input, &PrepOptions::default()).unwrap();
     assert_eq!(out.side(), 600);
@@ -138,7 +145,13 @@ fn sticker_with_holes_is_re_optimised_without_loss() {
         let (cx, cy) = (x as i64 - 260, y as i64 - 250);
         cx * cx + cy * cy > 200 * 200
     };
-    let frames = sprites(520, 500, 10, &[Background, Keep, Previous, Background], disc);
+    let frames = sprites(
+        520,
+        500,
+        10,
+        &[Background, Keep, Previous, Background],
+        disc,
+    );
     let input = build(520, 500, &frames, gif::Repeat::Finite(2));
     let out = prepare(&input, &PrepOptions::default()).unwrap();
     assert_eq!(out.side(), 520);
@@ -154,7 +167,13 @@ fn small_frames_with_every_disposal_stay_exact() {
         let side = 40 + i * 10;
         let (x, y) = (i * 37 % 400, i * 53 % 400);
         let pixels = (0..u32::from(side) * u32::from(side))
-            .map(|k| if hash(k + u32::from(i)) % 5 == 0 { 2 } else { (k % 2) as u8 })
+            .map(|k| {
+                if hash(k + u32::from(i)).is_multiple_of(5) {
+                    2
+                } else {
+                    (k % 2) as u8
+                }
+            })
             .collect();
         frames.push(F {
             rect: (x, y, side, side),

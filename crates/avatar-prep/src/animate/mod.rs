@@ -13,8 +13,8 @@ mod writer;
 
 use rayon::prelude::*;
 
-use self::palette::{median_cut, Palette};
 use self::optimise::Screen;
+use self::palette::{median_cut, Palette};
 use self::writer::Writer;
 use crate::color::{self, IccTransform};
 use crate::compose;

@@ -275,9 +275,15 @@ mod tests {
         let side = 16;
         let screens: Vec<Screen> = vec![
             screen(side, |_, _| A),
-            screen(side, |x, y| if (3..5).contains(&x) && y == 7 { B } else { A }),
+            screen(
+                side,
+                |x, y| if (3..5).contains(&x) && y == 7 { B } else { A },
+            ),
             // Identical: merged.
-            screen(side, |x, y| if (3..5).contains(&x) && y == 7 { B } else { A }),
+            screen(
+                side,
+                |x, y| if (3..5).contains(&x) && y == 7 { B } else { A },
+            ),
             // A hole to transparent: needs a disposal that clears.
             screen(side, |x, y| if x < 4 && y < 2 { 0 } else { A }),
             screen(side, |x, _| if x == 15 { B } else { 0 }),

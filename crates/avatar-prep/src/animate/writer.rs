@@ -147,11 +147,7 @@ impl Writer {
 
 /// The smallest encoding of a planned frame: unchanged pixels stored as they are, or as the
 /// transparent index (both compressed when both are possible; the smaller is kept).
-fn encode(
-    p: &Planned,
-    global: &ColourMap,
-    t: u8,
-) -> Result<gif::Frame<'static>, TooManyColours> {
+fn encode(p: &Planned, global: &ColourMap, t: u8) -> Result<gif::Frame<'static>, TooManyColours> {
     let pairs = || p.cur.iter().zip(&p.under).map(|(&c, &u)| (c, u));
     let unchanged_opaque = pairs().any(|(c, u)| c == u && c != 0);
     let mut best: Option<(usize, gif::Frame<'static>)> = None;
@@ -165,12 +161,8 @@ fn encode(
         let Some((indices, palette, trns)) = index(&px, global, t) else {
             continue;
         };
-        let mut f = gif::Frame::from_indexed_pixels(
-            p.rect.w as u16,
-            p.rect.h as u16,
-            indices,
-            trns,
-        );
+        let mut f =
+            gif::Frame::from_indexed_pixels(p.rect.w as u16, p.rect.h as u16, indices, trns);
         f.left = p.rect.x as u16;
         f.top = p.rect.y as u16;
         f.dispose = match p.dispose {
@@ -178,7 +170,9 @@ fn encode(
             Dispose::Background => gif::DisposalMethod::Background,
             Dispose::Previous => gif::DisposalMethod::Previous,
         };
-        let table = palette.as_ref().map_or(0, |t| 3 * (t.len() / 3).next_power_of_two());
+        let table = palette
+            .as_ref()
+            .map_or(0, |t| 3 * (t.len() / 3).next_power_of_two());
         f.palette = palette;
         f.make_lzw_pre_encoded();
         let size = f.buffer.len() + table;
@@ -264,8 +258,12 @@ mod tests {
         let mut global = ColourMap::default();
         global.insert(0xff00_0001, 0);
         global.insert(0xff00_0002, 1);
-        let f = encode(&planned(vec![0xff00_0001, 0xff00_0002], vec![0, 0], 2), &global, 2)
-            .unwrap();
+        let f = encode(
+            &planned(vec![0xff00_0001, 0xff00_0002], vec![0, 0], 2),
+            &global,
+            2,
+        )
+        .unwrap();
         assert!(f.palette.is_none());
         let f = encode(&planned(vec![0xff00_0003, 0], vec![0, 0], 2), &global, 2).unwrap();
         assert_eq!(f.palette.as_deref(), Some(&[3, 0, 0, 0, 0, 0][..]));
