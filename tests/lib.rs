@@ -665,3 +665,41 @@ pub fn premultiplied_mean_diff(a: &Pixels, b: &Pixels) -> f64 {
         .sum();
     sum as f64 / a.rgba.len() as f64
 }
+
+/// An animated GIF like the peer corpus's: a 240-colour index-noise background (a dithered
+/// photo), three sprites moving across it in colours that change every frame (so every frame
+/// has its own local palette), every frame written whole, as Pillow does without `optimize`.
+/// The input of the GIF optimiser's benchmarks.
+pub fn sprite_gif(width: u16, height: u16, frames: u32) -> Vec<u8> {
+    let hash = |x: u32| {
+        let h = x.wrapping_mul(0x9E37_79B9);
+        let h = (h ^ (h >> 15)).wrapping_mul(0x85EB_CA6B);
+        h ^ (h >> 13)
+    };
+    let rgb = |v: u32| [v as u8, (v >> 8) as u8, (v >> 16) as u8];
+    let background: Vec<u8> = (0..u32::from(height))
+        .flat_map(|y| (0..u32::from(width)).map(move |x| (hash(y * 4099 + x) % 240) as u8))
+        .collect();
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, width, height, &[]).unwrap();
+        enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        for t in 0..frames {
+            let mut palette: Vec<u8> = (0..240).flat_map(|i| rgb(hash(i + 7))).collect();
+            palette.extend((0..16).flat_map(|k| rgb(hash(1000 + t * 31 + k))));
+            let mut px = background.clone();
+            for s in 0..3u32 {
+                let (sx, sy) = (20 + s * 90 + t * 9, 30 + s * 70 + t * 5);
+                for y in sy..(sy + 40).min(u32::from(height)) {
+                    for x in sx..(sx + 50).min(u32::from(width)) {
+                        px[(y * u32::from(width) + x) as usize] = (240 + s * 4) as u8;
+                    }
+                }
+            }
+            let mut frame = gif::Frame::from_palette_pixels(width, height, px, palette, None);
+            frame.delay = 5;
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}

@@ -4,14 +4,14 @@ use avatar_prep::{prepare, ErrorKind, FramePolicy, ImageFormat, Limits, PrepErro
 use avatar_tests::color_distance;
 
 /// One frame to build: a rectangle of palette indices with its own local palette.
-struct F {
-    rect: (u16, u16, u16, u16),
+pub(crate) struct F {
+    pub(crate) rect: (u16, u16, u16, u16),
     /// RGB palette entries; index `transparent` (if any) is see-through.
-    palette: Vec<[u8; 3]>,
-    transparent: Option<u8>,
-    pixels: Vec<u8>,
-    delay: u16,
-    dispose: gif::DisposalMethod,
+    pub(crate) palette: Vec<[u8; 3]>,
+    pub(crate) transparent: Option<u8>,
+    pub(crate) pixels: Vec<u8>,
+    pub(crate) delay: u16,
+    pub(crate) dispose: gif::DisposalMethod,
 }
 
 fn solid(rect: (u16, u16, u16, u16), rgb: [u8; 3], delay: u16, dispose: gif::DisposalMethod) -> F {
@@ -25,7 +25,7 @@ fn solid(rect: (u16, u16, u16, u16), rgb: [u8; 3], delay: u16, dispose: gif::Dis
     }
 }
 
-fn build(w: u16, h: u16, frames: &[F], repeat: gif::Repeat) -> Vec<u8> {
+pub(crate) fn build(w: u16, h: u16, frames: &[F], repeat: gif::Repeat) -> Vec<u8> {
     let mut out = Vec::new();
     {
         let mut enc = gif::Encoder::new(&mut out, w, h, &[]).unwrap();
@@ -195,8 +195,9 @@ fn frames_beyond_the_screen_are_clipped() {
     let out = prepare(&bytes, &PrepOptions::default()).unwrap();
     assert_eq!(out.source().width, 32, "the canvas does not grow");
     let shown = avatar_tests::gif_frames(out.bytes());
-    assert_eq!(shown.len(), 3);
-    let last = &shown[2].0;
+    // The frame wholly outside changes nothing: it is merged into the one before.
+    assert_eq!(shown.iter().map(|f| f.1).collect::<Vec<_>>(), [100, 200]);
+    let last = &shown[1].0;
     assert_eq!(last.dimensions(), (512, 512));
     assert!(color_distance(px(last, 500, 500), opaque(RED)) <= 24);
     assert!(color_distance(px(last, 100, 100), opaque(BLUE)) <= 24);
@@ -283,7 +284,10 @@ fn five_thousand_frames_are_judged_from_the_headers() {
     assert_eq!(err.kind(), ErrorKind::AnimationTooLarge, "{err}");
     let opts = opts.limits(Limits::DEFAULT.max_animation_pixels(u64::MAX));
     let out = prepare(&bytes, &opts).unwrap();
-    assert_eq!(out.frames(), 100);
+    // 100 frames kept, all the same picture: written as one frame lasting all 50 s.
+    assert_eq!(out.frames(), 1);
+    let shown = avatar_tests::gif_frames(out.bytes());
+    assert_eq!(shown.iter().map(|f| f.1).collect::<Vec<_>>(), [50_000]);
 }
 
 #[test]

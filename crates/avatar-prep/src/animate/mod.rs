@@ -6,14 +6,16 @@
 //! Memory stays at a few frames whatever the length: frames go through in chunks of
 //! `2 × threads` (at least 4), composited in order, processed in parallel, written in order.
 
+mod optimise;
 mod palette;
 mod passthrough;
 mod writer;
 
 use rayon::prelude::*;
 
+use self::optimise::Screen;
 use self::palette::{median_cut, Palette};
-use self::writer::{OutFrame, Writer};
+use self::writer::Writer;
 use crate::color::{self, IccTransform};
 use crate::compose;
 use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
@@ -117,11 +119,11 @@ pub(crate) fn prepare_animation(
         && icc.is_none();
     let icc_converted = icc.is_some();
     let passed = if unchanged_pixels && format == ImageFormat::Gif {
-        passthrough::pass_through(bytes, o, &plan, n)?
+        passthrough::pass_through(bytes, o, &plan, &scan)?
     } else {
         None
     };
-    let out = match passed {
+    let (out, frames) = match passed {
         Some(out) => out,
         None => {
             let mut frames = decode::animation_frames(format, bytes, &o.limits, &scan)?;
@@ -141,7 +143,7 @@ pub(crate) fn prepare_animation(
         orientation,
         icc_converted,
         recovery: scan.recovery.clone(),
-        frames: kept.len() as u32,
+        frames,
         width: scan.width,
         height: scan.height,
     }))
@@ -181,6 +183,7 @@ struct Encoder<'s> {
     look: &'s Look,
     side: u16,
     palette: Option<Palette>,
+    writer: Option<Writer>,
     chunk: Vec<(Decoded, u32)>,
     chunk_len: usize,
 }
@@ -195,20 +198,19 @@ impl<'s> Encoder<'s> {
             look,
             side,
             palette: None,
+            writer: None,
             chunk: Vec::with_capacity(chunk_len),
             chunk_len,
         })
     }
 
     /// Composites every frame of `frames`, keeps those in `kept` (index, delay), and
-    /// returns the GIF.
+    /// returns the GIF and its number of frames.
     fn run(
         mut self,
         frames: &mut dyn FrameSource,
         kept: &[(usize, u32)],
-    ) -> Result<Vec<u8>, PrepError> {
-        let mut out = Vec::new();
-        let mut writer = Writer::new(&mut out, self.side, self.scan.repeat)?;
+    ) -> Result<(Vec<u8>, u32), PrepError> {
         let mut kept = kept.iter().peekable();
         let mut index = 0usize;
         // Frames after the last kept one change nothing (and may be cut off).
@@ -228,20 +230,21 @@ impl<'s> Encoder<'s> {
                     delay,
                 ));
                 if self.chunk.len() == self.chunk_len {
-                    self.flush(&mut writer)?;
+                    self.flush()?;
                 }
             }
             index += 1;
         }
-        self.flush(&mut writer)?;
-        writer.finish()?;
-        drop(writer);
-        Ok(out)
+        self.flush()?;
+        self.writer
+            .take()
+            .ok_or_else(|| PrepError::internal("an animation without frames"))?
+            .finish()
     }
 
     /// Processes the chunk: resize and palette-map in parallel, then hand the frames to the
     /// writer.
-    fn flush(&mut self, writer: &mut Writer<'_>) -> Result<(), PrepError> {
+    fn flush(&mut self) -> Result<(), PrepError> {
         if self.chunk.is_empty() {
             return Ok(());
         }
@@ -253,19 +256,18 @@ impl<'s> Encoder<'s> {
             })
             .collect::<Result<_, PrepError>>()?;
         if self.palette.is_none() {
-            self.palette = Some(self.choose_palette(&frames));
+            let pal = self.choose_palette(&frames);
+            self.writer = Some(Writer::new(self.side, self.scan.repeat, &pal.colors())?);
+            self.palette = Some(pal);
         }
-        let Some(pal) = self.palette.as_ref() else {
+        let (Some(pal), Some(writer)) = (self.palette.as_ref(), self.writer.as_mut()) else {
             return Err(PrepError::internal("GIF palette missing"));
         };
-        let out: Vec<OutFrame> = frames
+        let screens: Vec<(Screen, u32)> = frames
             .into_par_iter()
-            .map(|(px, delay)| OutFrame {
-                indices: px.chunks_exact(4).map(|p| pal.index(p)).collect(),
-                delay,
-            })
+            .map(|(px, delay)| (px.chunks_exact(4).map(|p| pal.packed(p)).collect(), delay))
             .collect();
-        writer.push(out, pal)
+        writer.push(screens)
     }
 
     /// The output palette, chosen once from the scan's hint (or from the first chunk's

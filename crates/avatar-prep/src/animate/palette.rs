@@ -4,6 +4,8 @@
 
 use rayon::prelude::*;
 
+use crate::decode::PaletteHint;
+
 /// The output palette (≤ 255 colours) plus one transparent index, and a 15-bit lookup table
 /// from colour to nearest palette entry.
 pub(crate) struct Palette {
@@ -42,6 +44,25 @@ impl Palette {
         }
     }
 
+    /// The colours, without the transparent entry.
+    pub(crate) fn colors(&self) -> Vec<[u8; 3]> {
+        self.rgb[..usize::from(self.transparent) * 3]
+            .chunks_exact(3)
+            .map(|c| [c[0], c[1], c[2]])
+            .collect()
+    }
+
+    /// The nearest palette colour of an RGBA pixel as a screen value (`0`: transparent).
+    pub(crate) fn packed(&self, px: &[u8]) -> u32 {
+        let i = usize::from(self.index(px));
+        match self.rgb.get(i * 3..i * 3 + 3) {
+            Some(c) if i != usize::from(self.transparent) => {
+                u32::from_le_bytes([c[0], c[1], c[2], 255])
+            }
+            _ => 0,
+        }
+    }
+
     pub(crate) fn index(&self, px: &[u8]) -> u8 {
         if px[3] < 128 {
             return self.transparent;
@@ -49,10 +70,19 @@ impl Palette {
         let key = key15(px[0], px[1], px[2]);
         self.lut[key]
     }
+}
 
-    /// Size of the colour table GIF needs (a power of two ≥ 2).
-    pub(crate) fn table_len(&self) -> usize {
-        (self.rgb.len() / 3).next_power_of_two().max(2)
+/// The global palette of a lossless re-encode: the source's own colours, the most used
+/// first (at most 255 are used; frames with others get local palettes).
+pub(crate) fn exact(hint: &PaletteHint) -> Vec<[u8; 3]> {
+    match hint {
+        PaletteHint::Only(p) => p.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect(),
+        PaletteHint::Weighted(samples) => {
+            let mut v = samples.clone();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.into_iter().map(|s| s.0).collect()
+        }
+        PaletteHint::FromPixels => Vec::new(),
     }
 }
 

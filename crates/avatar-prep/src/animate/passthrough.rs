@@ -1,18 +1,83 @@
-//! The lossless path for GIFs that need no resampling.
+//! The lossless path for GIFs that need no resampling (the side is already in range, the
+//! bars are transparent): the frames re-optimised with their exact colours, or copied as they
+//! are, whichever is smaller.
 
-use crate::decode::{gif_decoder, gif_error};
+use super::optimise::{pack, Screen};
+use super::palette;
+use super::writer::{enc_err, Writer};
+use crate::decode::{self, gif_decoder, gif_error, AnimScan};
 use crate::error::PrepError;
 use crate::geometry::Plan;
-use crate::options::PrepOptions;
+use crate::options::{ImageFormat, PrepOptions};
 
-use super::writer::enc_err;
-
-/// When the GIF needs no resampling (its side is already in range) and only transparent
-/// letterbox bars: every frame's compressed data is copied as it is, each frame moved by the
-/// bars' offset on a larger, square logical screen. Palettes, transparency, disposal, delays
-/// and the loop count are untouched; nothing is decoded or re-encoded. `None` when a frame
-/// reaches beyond the old screen (it must be clipped, so decoded).
+/// The GIF and its number of frames, or `None` when neither lossless way works (the caller
+/// re-encodes through the palette).
 pub(super) fn pass_through(
+    bytes: &[u8],
+    o: &PrepOptions,
+    plan: &Plan,
+    scan: &AnimScan,
+) -> Result<Option<(Vec<u8>, u32)>, PrepError> {
+    let n = scan.delays.len();
+    let copied = copy(bytes, o, plan, n)?;
+    // Re-optimising fails only where copying is the answer (a frame needing more than 256
+    // colours once composited) or where the re-encode below reports the same error again.
+    let optimised = reoptimise(bytes, o, plan, scan).ok();
+    Ok(match (optimised, copied) {
+        (Some(opt), Some(copy)) if copy.len() <= opt.0.len() => Some((copy, n as u32)),
+        (Some(opt), _) => Some(opt),
+        (None, copy) => copy.map(|c| (c, n as u32)),
+    })
+}
+
+/// Every frame composited as a browser shows it, placed on the square and written again by
+/// the optimising [`Writer`] with its exact colours: the global palette is the source's most
+/// used colours, frames with others get local palettes.
+fn reoptimise(
+    bytes: &[u8],
+    o: &PrepOptions,
+    plan: &Plan,
+    scan: &AnimScan,
+) -> Result<(Vec<u8>, u32), PrepError> {
+    let side = u16::try_from(plan.side).map_err(|_| PrepError::internal("GIF side above 65535"))?;
+    let s = usize::from(side);
+    let (w, dx, dy) = (
+        scan.width as usize,
+        plan.dst.x as usize,
+        plan.dst.y as usize,
+    );
+    let mut writer = Writer::new(side, scan.repeat, &palette::exact(&scan.palette))?;
+    let mut frames = decode::animation_frames(ImageFormat::Gif, bytes, &o.limits, scan)?;
+    let chunk_len = (rayon::current_num_threads() * 2).max(4);
+    let mut chunk: Vec<(Screen, u32)> = Vec::with_capacity(chunk_len);
+    for &delay in &scan.delays {
+        let Some(rgba) = frames.next_screen()? else {
+            break;
+        };
+        let mut screen = vec![0u32; s * s];
+        for (out, row) in screen
+            .chunks_exact_mut(s)
+            .skip(dy)
+            .zip(rgba.chunks_exact(w * 4))
+        {
+            for (d, p) in out[dx..dx + w].iter_mut().zip(row.chunks_exact(4)) {
+                *d = pack(p);
+            }
+        }
+        chunk.push((screen, delay));
+        if chunk.len() == chunk_len {
+            writer.push(std::mem::take(&mut chunk))?;
+        }
+    }
+    writer.push(chunk)?;
+    writer.finish()
+}
+
+/// Every frame's compressed data copied as it is, each frame moved by the bars' offset on a
+/// larger, square logical screen. Palettes, transparency, disposal, delays and the loop count
+/// are untouched; nothing is decoded or re-encoded. `None` when a frame reaches beyond the
+/// old screen (it must be clipped, so decoded).
+fn copy(
     bytes: &[u8],
     o: &PrepOptions,
     plan: &Plan,

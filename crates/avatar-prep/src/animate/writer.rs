@@ -1,189 +1,287 @@
-//! The GIF writer of re-encoded animations: frames as differences from the previous frame,
-//! LZW-compressed in parallel, written in order.
+//! The GIF writer of every animated output: screens in, optimised frames out.
+//!
+//! The [`Planner`] decides each frame's rectangle and disposal; here each planned frame gets
+//! its indices — with the unchanged pixels kept as they are and, separately, turned into the
+//! transparent index: both are LZW-compressed and the smaller is kept — in the global palette
+//! when every colour it needs is there, else in a local palette of just its colours (so the
+//! LZW minimum code size is the smallest they allow). Frames are compressed in parallel and
+//! written in order.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 
-use super::palette::Palette;
+use super::optimise::{unpack, Planned, Planner, Screen};
+use crate::compose::Dispose;
 use crate::error::PrepError;
-use crate::geometry::Rect;
-
-/// A frame after resizing and palette mapping: palette indices of the whole square.
-pub(crate) struct OutFrame {
-    pub(crate) indices: Vec<u8>,
-    /// Delay in milliseconds.
-    pub(crate) delay: u32,
-}
-
-/// Writes frames in order as differences from the previous frame, LZW-compressed in
-/// parallel. Holds back the last frame: its disposal depends on the next one.
-pub(crate) struct Writer<'a> {
-    /// The output, until the encoder is made (it needs the palette).
-    out: Option<&'a mut Vec<u8>>,
-    enc: Option<gif::Encoder<&'a mut Vec<u8>>>,
-    repeat: gif::Repeat,
-    side: u16,
-    /// The previous frame as shown, and whether it was disposed to background (the whole
-    /// canvas is then clear for the next frame).
-    prev: Option<(OutFrame, bool)>,
-    pending: Option<OutFrame>,
-    /// The global colour table (padded to a power of two) and the transparent index.
-    table: Option<(Vec<u8>, u8)>,
-    started: bool,
-    /// Milliseconds of the frames made so far, and the hundredths of a second written for
-    /// them: each frame's GIF delay is rounded so that the total stays exact.
-    elapsed_ms: u64,
-    written_cs: u64,
-}
 
 pub(crate) fn enc_err(e: gif::EncodingError) -> PrepError {
     PrepError::internal_by("GIF encoder", e)
 }
 
-impl<'a> Writer<'a> {
+/// A hasher for packed colours (a folded multiply: `std`'s SipHash is several times slower
+/// on the per-pixel lookups, and no dependency is needed for four lines).
+#[derive(Default)]
+struct ColourHasher(u64);
+
+impl Hasher for ColourHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        let p = u128::from(u64::from(v) ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+}
+
+/// Packed colour → palette index.
+type ColourMap = HashMap<u32, u8, BuildHasherDefault<ColourHasher>>;
+
+/// Why a frame could not be written.
+#[derive(Debug)]
+pub(crate) struct TooManyColours;
+
+/// Writes screens as an optimised animated GIF.
+pub(crate) struct Writer {
+    enc: gif::Encoder<Vec<u8>>,
+    planner: Planner,
+    global: ColourMap,
+    /// The global palette's transparent index (one past its colours).
+    transparent: u8,
+    /// Milliseconds of the frames written so far, and the hundredths of a second written for
+    /// them: each frame's GIF delay is rounded so that the total stays exact.
+    elapsed_ms: u64,
+    written_cs: u64,
+    frames: u32,
+}
+
+impl Writer {
+    /// Starts a `side` × `side` GIF with `global` (at most 255 colours are used; the
+    /// transparent index follows them) as the global colour table.
     pub(crate) fn new(
-        out: &'a mut Vec<u8>,
         side: u16,
         repeat: gif::Repeat,
-    ) -> Result<Writer<'a>, PrepError> {
+        global: &[[u8; 3]],
+    ) -> Result<Writer, PrepError> {
+        let mut map = ColourMap::default();
+        let mut table = Vec::with_capacity(256 * 3);
+        for &c in global {
+            if map.len() == 255 {
+                break;
+            }
+            let key = u32::from_le_bytes([c[0], c[1], c[2], 255]);
+            if !map.contains_key(&key) {
+                map.insert(key, map.len() as u8);
+                table.extend_from_slice(&c);
+            }
+        }
+        let transparent = map.len() as u8;
+        table.extend_from_slice(&[0, 0, 0]);
+        let mut enc = gif::Encoder::new(Vec::new(), side, side, &table).map_err(enc_err)?;
+        enc.set_repeat(repeat).map_err(enc_err)?;
         Ok(Writer {
-            out: Some(out),
-            enc: None,
-            repeat,
-            side,
-            prev: None,
-            pending: None,
-            table: None,
-            started: false,
+            enc,
+            planner: Planner::new(u32::from(side)),
+            global: map,
+            transparent,
             elapsed_ms: 0,
             written_cs: 0,
+            frames: 0,
         })
     }
 
-    pub(crate) fn push(&mut self, frames: Vec<OutFrame>, pal: &Palette) -> Result<(), PrepError> {
-        if self.table.is_none() {
-            let mut table = pal.rgb.clone();
-            table.resize(pal.table_len() * 3, 0);
-            self.table = Some((table, pal.transparent));
-        }
-        let t = pal.transparent;
-        let mut ready = Vec::new();
-        for f in frames {
-            if let Some(p) = self.pending.take() {
-                // `f` turns an opaque pixel of `p` transparent: `p` must be disposed to
-                // background, and so written over the whole canvas.
-                let clear = p
-                    .indices
-                    .iter()
-                    .zip(&f.indices)
-                    .any(|(&a, &b)| a != t && b == t);
-                ready.push(self.frame_for(p, clear, t));
-            }
-            self.pending = Some(f);
-        }
-        self.write(ready)
-    }
-
-    /// Makes the GIF frame for `f` and records it as the previous frame.
-    fn frame_for(&mut self, f: OutFrame, clear_after: bool, t: u8) -> gif::Frame<'static> {
-        let side = u32::from(self.side);
-        let full = Rect::new(0, 0, side, side);
-        let (rect, indices) = match &self.prev {
-            // Over a kept previous frame, only what changed (unless this one must be whole).
-            Some((p, false)) if !clear_after => diff(p, &f, self.side, t),
-            _ => (full, f.indices.clone()),
-        };
-        let mut frame =
-            gif::Frame::from_indexed_pixels(rect.w as u16, rect.h as u16, indices, Some(t));
-        frame.left = rect.x as u16;
-        frame.top = rect.y as u16;
-        // GIF counts in hundredths of a second.
-        self.elapsed_ms += u64::from(f.delay);
-        let until = (self.elapsed_ms + 5) / 10;
-        frame.delay = u16::try_from(until - self.written_cs).unwrap_or(u16::MAX);
-        self.written_cs += u64::from(frame.delay);
-        frame.dispose = if clear_after {
-            gif::DisposalMethod::Background
-        } else {
-            gif::DisposalMethod::Keep
-        };
-        self.prev = Some((f, clear_after));
-        frame
-    }
-
-    fn write(&mut self, frames: Vec<gif::Frame<'static>>) -> Result<(), PrepError> {
-        let encoded: Vec<gif::Frame<'static>> = frames
-            .into_par_iter()
-            .map(|mut f| {
-                f.make_lzw_pre_encoded();
-                f
-            })
+    /// Adds screens (each `side` × `side`, with its delay in milliseconds), in order.
+    pub(crate) fn push(&mut self, screens: Vec<(Screen, u32)>) -> Result<(), PrepError> {
+        let planned: Vec<Planned> = screens
+            .into_iter()
+            .filter_map(|(s, delay)| self.planner.push(s, delay))
             .collect();
-        if encoded.is_empty() {
-            return Ok(());
-        }
-        if !self.started {
-            self.started = true;
-            let out = self
-                .out
-                .take()
-                .ok_or_else(|| PrepError::internal("GIF writer reused"))?;
-            let table = self.table.as_ref().map_or(&[][..], |t| t.0.as_slice());
-            let mut enc = gif::Encoder::new(out, self.side, self.side, table).map_err(enc_err)?;
-            enc.set_repeat(self.repeat).map_err(enc_err)?;
-            self.enc = Some(enc);
-        }
-        let enc = self
-            .enc
-            .as_mut()
-            .ok_or_else(|| PrepError::internal("GIF writer finished"))?;
-        for f in &encoded {
-            enc.write_lzw_pre_encoded_frame(f).map_err(enc_err)?;
-        }
-        Ok(())
+        self.write(planned)
     }
 
-    pub(crate) fn finish(&mut self) -> Result<(), PrepError> {
-        let t = self.table.as_ref().map_or(0, |p| p.1);
-        if let Some(p) = self.pending.take() {
-            let f = self.frame_for(p, false, t);
-            self.write(vec![f])?;
+    /// Writes the last frame and the trailer; returns the GIF and the number of frames in
+    /// it (identical consecutive screens are one frame).
+    pub(crate) fn finish(mut self) -> Result<(Vec<u8>, u32), PrepError> {
+        let last: Vec<Planned> = self.planner.finish().into_iter().collect();
+        self.write(last)?;
+        let frames = self.frames;
+        let out = self.enc.into_inner().map_err(enc_err)?;
+        Ok((out, frames))
+    }
+
+    fn write(&mut self, planned: Vec<Planned>) -> Result<(), PrepError> {
+        let mut delays = Vec::with_capacity(planned.len());
+        for p in &planned {
+            // GIF counts in hundredths of a second.
+            self.elapsed_ms += p.delay_ms;
+            let until = (self.elapsed_ms + 5) / 10;
+            let cs = u16::try_from(until - self.written_cs).unwrap_or(u16::MAX);
+            self.written_cs += u64::from(cs);
+            delays.push(cs);
         }
-        if let Some(enc) = self.enc.take() {
-            enc.into_inner().map_err(enc_err)?;
+        let (global, t) = (&self.global, self.transparent);
+        let frames: Vec<gif::Frame<'static>> = planned
+            .into_par_iter()
+            .zip(delays)
+            .map(|(p, delay)| {
+                let mut f = encode(&p, global, t).map_err(|TooManyColours| {
+                    PrepError::internal("a GIF frame needs more than 256 colours")
+                })?;
+                f.delay = delay;
+                Ok(f)
+            })
+            .collect::<Result<_, PrepError>>()?;
+        for f in &frames {
+            self.enc.write_lzw_pre_encoded_frame(f).map_err(enc_err)?;
         }
+        self.frames += frames.len() as u32;
         Ok(())
     }
 }
 
-/// The smallest rectangle holding every pixel that differs from `prev`, with unchanged
-/// pixels inside it set to the transparent index (they show `prev` through).
-fn diff(prev: &OutFrame, cur: &OutFrame, side: u16, t: u8) -> (Rect, Vec<u8>) {
-    let s = usize::from(side);
-    let (mut x0, mut y0, mut x1, mut y1) = (s, s, 0usize, 0usize);
-    for y in 0..s {
-        let row = y * s;
-        for x in 0..s {
-            if prev.indices[row + x] != cur.indices[row + x] {
-                x0 = x0.min(x);
-                x1 = x1.max(x + 1);
-                y0 = y0.min(y);
-                y1 = y1.max(y + 1);
+/// The smallest encoding of a planned frame: unchanged pixels stored as they are, or as the
+/// transparent index (both compressed when both are possible; the smaller is kept).
+fn encode(p: &Planned, global: &ColourMap, t: u8) -> Result<gif::Frame<'static>, TooManyColours> {
+    let pairs = || p.cur.iter().zip(&p.under).map(|(&c, &u)| (c, u));
+    let unchanged_opaque = pairs().any(|(c, u)| c == u && c != 0);
+    let mut best: Option<(usize, gif::Frame<'static>)> = None;
+    for unchanged_clear in [true, false] {
+        if !unchanged_clear && !unchanged_opaque {
+            continue;
+        }
+        let px: Vec<u32> = pairs()
+            .map(|(c, u)| if unchanged_clear && c == u { 0 } else { c })
+            .collect();
+        let Some((indices, palette, trns)) = index(&px, global, t) else {
+            continue;
+        };
+        let mut f =
+            gif::Frame::from_indexed_pixels(p.rect.w as u16, p.rect.h as u16, indices, trns);
+        f.left = p.rect.x as u16;
+        f.top = p.rect.y as u16;
+        f.dispose = match p.dispose {
+            Dispose::Keep => gif::DisposalMethod::Keep,
+            Dispose::Background => gif::DisposalMethod::Background,
+            Dispose::Previous => gif::DisposalMethod::Previous,
+        };
+        let table = palette
+            .as_ref()
+            .map_or(0, |t| 3 * (t.len() / 3).next_power_of_two());
+        f.palette = palette;
+        f.make_lzw_pre_encoded();
+        let size = f.buffer.len() + table;
+        if best.as_ref().is_none_or(|b| size < b.0) {
+            best = Some((size, f));
+        }
+    }
+    best.map(|b| b.1).ok_or(TooManyColours)
+}
+
+/// Palette indices of `px` (`0` transparent): in the global palette if it holds every
+/// colour, else in a local palette (returned) of the colours in order of appearance.
+/// `None` when more than 256 entries would be needed.
+#[allow(clippy::type_complexity)]
+fn index(px: &[u32], global: &ColourMap, t: u8) -> Option<(Vec<u8>, Option<Vec<u8>>, Option<u8>)> {
+    let mut out = Vec::with_capacity(px.len());
+    let mut last = (0u32, t);
+    let mut any_clear = false;
+    let mut in_global = true;
+    for &c in px {
+        if c != last.0 {
+            let i = if c == 0 { Some(&t) } else { global.get(&c) };
+            let Some(&i) = i else {
+                in_global = false;
+                break;
+            };
+            last = (c, i);
+        }
+        any_clear |= c == 0;
+        out.push(last.1);
+    }
+    if in_global {
+        return Some((out, None, any_clear.then_some(t)));
+    }
+    let mut local = ColourMap::default();
+    let mut rgb = Vec::new();
+    for &c in px.iter().filter(|&&c| c != 0) {
+        if !local.contains_key(&c) {
+            if local.len() == 256 {
+                return None;
             }
+            local.insert(c, local.len() as u8);
+            rgb.extend_from_slice(&unpack(c));
         }
     }
-    if x1 == 0 {
-        // Nothing changed: one transparent pixel keeps the frame (and its delay).
-        return (Rect::new(0, 0, 1, 1), vec![t]);
+    let any_clear = px.contains(&0);
+    if any_clear && local.len() == 256 {
+        return None;
     }
-    let mut out = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let (a, b) = (prev.indices[y * s + x], cur.indices[y * s + x]);
-            out.push(if a == b { t } else { b });
+    let lt = local.len() as u8;
+    if any_clear || local.is_empty() {
+        rgb.extend_from_slice(&[0, 0, 0]);
+    }
+    out.clear();
+    let mut last = (0u32, lt);
+    for &c in px {
+        if c != last.0 {
+            last = (c, local.get(&c).copied().unwrap_or(lt));
+        }
+        out.push(last.1);
+    }
+    Some((out, Some(rgb), any_clear.then_some(lt)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Rect;
+
+    fn planned(cur: Vec<u32>, under: Vec<u32>, w: u32) -> Planned {
+        let h = cur.len() as u32 / w;
+        Planned {
+            rect: Rect::new(0, 0, w, h),
+            cur,
+            under,
+            delay_ms: 0,
+            dispose: Dispose::Keep,
         }
     }
-    (
-        Rect::new(x0 as u32, y0 as u32, (x1 - x0) as u32, (y1 - y0) as u32),
-        out,
-    )
+
+    #[test]
+    fn local_palettes_only_when_the_global_one_lacks_a_colour() {
+        let mut global = ColourMap::default();
+        global.insert(0xff00_0001, 0);
+        global.insert(0xff00_0002, 1);
+        let f = encode(
+            &planned(vec![0xff00_0001, 0xff00_0002], vec![0, 0], 2),
+            &global,
+            2,
+        )
+        .unwrap();
+        assert!(f.palette.is_none());
+        let f = encode(&planned(vec![0xff00_0003, 0], vec![0, 0], 2), &global, 2).unwrap();
+        assert_eq!(f.palette.as_deref(), Some(&[3, 0, 0, 0, 0, 0][..]));
+        assert_eq!(f.transparent, Some(1));
+        // 257 colours cannot be one frame.
+        let many: Vec<u32> = (0..257).map(|i| 0xff00_0000 | (i + 10)).collect();
+        assert!(encode(&planned(many, vec![0; 257], 257), &global, 2).is_err());
+    }
+
+    #[test]
+    fn unchanged_pixels_become_transparent_when_that_is_smaller() {
+        let global = ColourMap::default();
+        // Noise that is unchanged: storing it as one transparent run is far smaller.
+        let noise: Vec<u32> = (0..4096u32)
+            .map(|i| 0xff00_0000 | (i.wrapping_mul(2_654_435_761) >> 28))
+            .collect();
+        let f = encode(&planned(noise.clone(), noise, 64), &global, 0).unwrap();
+        assert!(f.buffer.len() < 200, "{} bytes", f.buffer.len());
+        assert_eq!((f.palette.as_ref(), f.transparent), (None, Some(0)));
+    }
 }
