@@ -10,6 +10,7 @@ mod formats;
 #[cfg(feature = "heic")]
 mod heic;
 mod limits;
+mod passthrough;
 mod regressions;
 mod still;
 mod upload;

@@ -74,6 +74,7 @@ mod geometry;
 mod limits;
 mod options;
 mod orient;
+mod passthrough;
 mod pipeline;
 mod pixels;
 mod prepared;
