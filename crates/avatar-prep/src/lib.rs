@@ -55,7 +55,9 @@
 //!
 //! # Credits
 //! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
-//! the Independent JPEG Group.
+//! the Independent JPEG Group. JPEG input is decoded by libjpeg-turbo (bundled by
+//! `mozjpeg-sys`; IJG, BSD-3-Clause and zlib licences): "This software is based in part on
+//! the work of the Independent JPEG Group."
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
