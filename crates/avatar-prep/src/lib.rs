@@ -96,3 +96,16 @@ pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Preparer};
 pub use prepared::{Placement, PreparedImage, SourceInfo};
 pub use recovery::Recovery;
+
+/// Decodes an image as `prepare` does (header, limits, then the pixels at about 1/`shrink`
+/// of its size: 1, 2, 4 or 8) and returns the decoded width and height. For the criterion
+/// stage benches only (`benches/stages.rs`); not part of the API.
+#[doc(hidden)]
+pub fn decode_for_bench(
+    bytes: &[u8],
+    shrink: u32,
+    limits: &Limits,
+) -> Result<(u32, u32), PrepError> {
+    let d = decode::read_header(bytes, limits)?.decode(shrink)?;
+    Ok((d.width, d.height))
+}
