@@ -35,6 +35,13 @@ fn end_to_end(c: &mut Criterion) {
     g.bench_function("png_3mp_rgba", |b| {
         b.iter(|| prepare(black_box(&png_3mp), &opts).map(|p| p.bytes().len()))
     });
+    // A corpus photo (not synthetic noise), end to end: compare with
+    // `stage/photo_libjpeg_<scale>` at the scale `prepare` picks for it.
+    if let Some(real) = avatar_benches::corpus_photo() {
+        g.bench_function("photo_letterbox", |b| {
+            b.iter(|| prepare(black_box(&real), &opts).map(|p| p.bytes().len()))
+        });
+    }
     g.bench_function("jpeg_400x300_upscale", |b| {
         b.iter(|| prepare(black_box(&small_jpeg), &opts).map(|p| p.bytes().len()))
     });

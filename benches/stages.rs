@@ -54,6 +54,19 @@ fn stages(c: &mut Criterion) {
     g.bench_function("jpeg_12mp_decode_eighth", |b| {
         b.iter(|| decode_jpeg(black_box(&photo_12mp), Some((504, 378))).len())
     });
+    // The JPEG decoder `prepare` uses (libjpeg-turbo; header and limits included) at each
+    // scale, on the synthetic 12 MP photo and, when the bench corpus is there, a real-size
+    // corpus photo (`/tmp/avatar-corpus/photos`, see ../shared/bench; or AVATAR_BENCH_PHOTO).
+    let limits = avatar_prep::Limits::DEFAULT;
+    let corpus = avatar_benches::corpus_photo();
+    for (name, bytes) in [("jpeg_12mp", Some(&photo_12mp)), ("photo", corpus.as_ref())] {
+        let Some(bytes) = bytes else { continue };
+        for (scale, shrink) in [("full", 1), ("half", 2), ("quarter", 4), ("eighth", 8)] {
+            g.bench_function(format!("{name}_libjpeg_{scale}"), |b| {
+                b.iter(|| avatar_prep::decode_for_bench(black_box(bytes), shrink, &limits).unwrap())
+            });
+        }
+    }
     g.bench_function("png_3mp_rgba_decode", |b| {
         b.iter(|| {
             let dec = png::Decoder::new(std::io::Cursor::new(black_box(&png_3mp[..])));

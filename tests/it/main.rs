@@ -11,6 +11,7 @@ mod formats;
 mod heic;
 mod limits;
 mod lossless;
+mod passthrough;
 mod regressions;
 mod still;
 mod upload;

@@ -24,6 +24,15 @@ fn profile_text(t: &ProfileText) -> String {
     }
 }
 
+/// Whether `icc` is a readable profile that says it is sRGB (what [`icc_transform`] leaves
+/// alone).
+pub(crate) fn is_srgb(icc: &[u8]) -> bool {
+    ColorProfile::new_from_slice(icc)
+        .ok()
+        .and_then(|p| p.description.as_ref().map(profile_text))
+        .is_some_and(|d| d.contains("sRGB"))
+}
+
 /// Decides what to do with an embedded profile for pixels in `layout`.
 ///
 /// - No profile, an unreadable one, or one that says sRGB → `None` (the pixels are sRGB;

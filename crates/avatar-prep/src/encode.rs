@@ -43,15 +43,10 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     let side16 = u16::try_from(side)
         .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
     let grey = pixel_traits(rgba).grey;
-    #[cfg(feature = "turbojpeg")]
-    return turbo_jpeg(rgba, side16, quality, grey)
-        .map_err(|e| PrepError::internal_by("JPEG encoder", e));
-    #[cfg(not(feature = "turbojpeg"))]
     rust_jpeg(rgba, side16, quality, grey)
 }
 
-/// The JPEG encoder of the default build: jpeg-encoder.
-#[cfg(not(feature = "turbojpeg"))]
+/// The JPEG encoder: jpeg-encoder.
 fn rust_jpeg(rgba: &[u8], side16: u16, quality: u8, grey: bool) -> Result<Vec<u8>, PrepError> {
     let (data, color) = if grey {
         (select_channels(rgba, [0]), jpeg_encoder::ColorType::Luma)
@@ -68,37 +63,6 @@ fn rust_jpeg(rgba: &[u8], side16: u16, quality: u8, grey: bool) -> Result<Vec<u8
     enc.encode(&data, side16, side16, color)
         .map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
     Ok(out)
-}
-
-/// The same JPEG through libjpeg-turbo (cargo feature `turbojpeg`): 4:2:0 or grey, optimised
-/// Huffman tables, JFIF header only; RGBA goes in as it is (the fourth byte is ignored).
-#[cfg(feature = "turbojpeg")]
-fn turbo_jpeg(
-    rgba: &[u8],
-    side16: u16,
-    quality: u8,
-    grey: bool,
-) -> Result<Vec<u8>, turbojpeg::Error> {
-    let side = usize::from(side16);
-    let mut enc = turbojpeg::Compressor::new()?;
-    enc.set_quality(i32::from(quality.clamp(1, 100)))?;
-    enc.set_optimize(true)?;
-    let luma;
-    let (pixels, format, pitch) = if grey {
-        enc.set_subsamp(turbojpeg::Subsamp::Gray)?;
-        luma = select_channels(rgba, [0]);
-        (luma.as_slice(), turbojpeg::PixelFormat::GRAY, side)
-    } else {
-        enc.set_subsamp(turbojpeg::Subsamp::Sub2x2)?;
-        (rgba, turbojpeg::PixelFormat::RGBX, side * 4)
-    };
-    enc.compress_to_vec(turbojpeg::Image {
-        pixels,
-        width: side,
-        pitch,
-        height: side,
-        format,
-    })
 }
 
 /// Encodes an RGBA square as an 8-bit PNG, using grey and/or dropping alpha when that

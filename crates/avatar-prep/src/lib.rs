@@ -55,11 +55,15 @@
 //!
 //! # Credits
 //! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
-//! the Independent JPEG Group.
+//! the Independent JPEG Group. JPEG input is decoded by libjpeg-turbo (bundled by
+//! `mozjpeg-sys`; IJG, BSD-3-Clause and zlib licences): "This software is based in part on
+//! the work of the Independent JPEG Group."
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
-#![forbid(unsafe_code)]
+// `unsafe` is denied everywhere but in `decode/libjpeg.rs`, the wrapper over libjpeg-turbo
+// (mozjpeg-sys), which allows it for itself and proves each use in a SAFETY comment.
+#![deny(unsafe_code)]
 
 mod animate;
 mod batch;
@@ -72,6 +76,7 @@ mod geometry;
 mod limits;
 mod options;
 mod orient;
+mod passthrough;
 mod pipeline;
 mod pixels;
 mod prepared;
@@ -91,3 +96,16 @@ pub use orient::Orientation;
 pub use pipeline::{prepare, prepare_file, Preparer};
 pub use prepared::{Placement, PreparedImage, SourceInfo};
 pub use recovery::Recovery;
+
+/// Decodes an image as `prepare` does (header, limits, then the pixels at about 1/`shrink`
+/// of its size: 1, 2, 4 or 8) and returns the decoded width and height. For the criterion
+/// stage benches only (`benches/stages.rs`); not part of the API.
+#[doc(hidden)]
+pub fn decode_for_bench(
+    bytes: &[u8],
+    shrink: u32,
+    limits: &Limits,
+) -> Result<(u32, u32), PrepError> {
+    let d = decode::read_header(bytes, limits)?.decode(shrink)?;
+    Ok((d.width, d.height))
+}

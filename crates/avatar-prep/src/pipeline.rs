@@ -10,12 +10,13 @@ use std::path::Path;
 use crate::animate;
 use crate::color::{self, IccTransform};
 use crate::compose;
-use crate::decode;
+use crate::decode::{self, Header};
 use crate::encode;
 use crate::error::PrepError;
 use crate::geometry::{self, Plan, Rect};
 use crate::options::{Fit, ImageFormat, OutputFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
+use crate::passthrough;
 use crate::pixels::Decoded;
 use crate::prepared::{Placement, PreparedImage, SourceInfo};
 use crate::recovery::Recovery;
@@ -184,6 +185,7 @@ impl Preparer {
                     background: anim.background,
                     icc_converted: anim.icc_converted,
                     recovery: [header.recovery.as_slice(), &anim.recovery].concat(),
+                    passed_through: false,
                 };
                 return Ok(assemble(out, &anim.plan, source, o));
             }
@@ -203,6 +205,11 @@ impl Preparer {
         } else {
             None
         };
+        if let Some(plan) = &early {
+            if let Some(done) = pass_through(bytes, &header, plan, o)? {
+                return Ok(done);
+            }
+        }
         let shrink = match (&early, o.shrink_on_load) {
             (Some(p), true) => {
                 let src = orientation.upright_rect_to_stored(p.src, header.width, header.height);
@@ -299,6 +306,7 @@ impl Preparer {
             background,
             icc_converted: icc.is_some(),
             recovery,
+            passed_through: false,
         };
         Ok(assemble(out, &plan, source, o))
     }
@@ -313,6 +321,7 @@ struct Output {
     background: Rgba,
     icc_converted: bool,
     recovery: Vec<Recovery>,
+    passed_through: bool,
 }
 
 /// The one place a [`PreparedImage`] is made, for stills and animations alike.
@@ -336,7 +345,71 @@ fn assemble(out: Output, plan: &Plan, source: SourceInfo, o: &PrepOptions) -> Pr
         scale: plan.scale(),
         icc_converted: out.icc_converted,
         recovery: out.recovery,
+        passed_through: out.passed_through,
     }
+}
+
+/// The lossless fast path (see `passthrough.rs` and [`PreparedImage::passed_through`]):
+/// `None` when the input is not already a valid avatar, or when its stripped copy does not
+/// decode cleanly to the same size (the normal path then decides).
+fn pass_through(
+    bytes: &[u8],
+    header: &Header,
+    plan: &Plan,
+    o: &PrepOptions,
+) -> Result<Option<PreparedImage>, PrepError> {
+    let (w, h) = (header.width, header.height);
+    let whole = Rect::new(0, 0, w, h);
+    let eligible = o.format == OutputFormat::Auto
+        && w == h
+        && plan.side == w
+        && plan.src == whole
+        && plan.dst == whole
+        && header.orientation == Orientation::Normal
+        && !header.cmyk
+        && header.recovery.is_empty()
+        && header.icc.as_deref().is_none_or(color::is_srgb);
+    if !eligible {
+        return Ok(None);
+    }
+    let stripped = match header.format {
+        ImageFormat::Jpeg => passthrough::jpeg(bytes),
+        ImageFormat::Png => passthrough::png(bytes),
+        _ => None,
+    };
+    let Some(stripped) = stripped else {
+        return Ok(None);
+    };
+    match decode::read_header(&stripped, &o.limits).and_then(|p| p.decode(1)) {
+        Ok(d) if d.recovery.is_empty() && (d.width, d.height) == (w, h) => {}
+        _ => return Ok(None),
+    }
+    let source = SourceInfo {
+        format: header.format,
+        width: w,
+        height: h,
+        orientation: header.orientation,
+        has_icc_profile: header.icc.is_some(),
+        cmyk: false,
+    };
+    let background = match o.fit {
+        Fit::Letterbox {
+            background: Some(c),
+        } => c,
+        _ if header.format == ImageFormat::Jpeg => Rgba::WHITE,
+        _ => Rgba::TRANSPARENT,
+    };
+    let out = Output {
+        bytes: stripped,
+        format: header.format,
+        frames: 1,
+        orientation: Orientation::Normal,
+        background,
+        icc_converted: false,
+        recovery: Vec::new(),
+        passed_through: true,
+    };
+    Ok(Some(assemble(out, plan, source, o)))
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ pub struct PreparedImage {
     pub(crate) scale: f64,
     pub(crate) icc_converted: bool,
     pub(crate) recovery: Vec<Recovery>,
+    pub(crate) passed_through: bool,
 }
 
 impl std::fmt::Debug for PreparedImage {
@@ -73,6 +74,7 @@ impl std::fmt::Debug for PreparedImage {
             .field("scale", &self.scale)
             .field("icc_converted", &self.icc_converted)
             .field("recovery", &self.recovery)
+            .field("passed_through", &self.passed_through)
             .finish()
     }
 }
@@ -139,5 +141,17 @@ impl PreparedImage {
     /// block); empty for a sound file.
     pub fn recovery(&self) -> &[Recovery] {
         &self.recovery
+    }
+
+    /// Whether the input already was a valid avatar and was passed through: a square JPEG
+    /// or PNG within `min_side..=max_side`, sRGB (no profile or an sRGB one), upright, with
+    /// nothing to crop or pad, and [`OutputFormat::Auto`](crate::OutputFormat::Auto). Its
+    /// compressed image data is then kept byte for byte (no generation loss, no encode;
+    /// [`PrepOptions::jpeg_quality`](crate::PrepOptions::jpeg_quality) does not apply) and
+    /// only its metadata is removed: EXIF, XMP, ICC, comments and trailing data of a JPEG
+    /// (JFIF and Adobe segments stay), every PNG chunk but IHDR, PLTE, tRNS, IDAT and IEND.
+    /// The result is decoded once to prove it sound before it is used.
+    pub fn passed_through(&self) -> bool {
+        self.passed_through
     }
 }

@@ -24,6 +24,15 @@ pub enum Recovery {
         /// Restart intervals in the scan.
         of: u32,
     },
+    /// libjpeg met damaged JPEG data (a bad Huffman code, a restart marker it had to resync
+    /// to, junk inside a scan) and decoded the image as browsers show it: the blocks it could
+    /// not read are grey or blurred.
+    CorruptJpegData {
+        /// Warnings libjpeg gave.
+        warnings: u32,
+        /// The first warning, in libjpeg's words.
+        first: String,
+    },
     /// An animation ends inside a frame: the complete frames before it were kept.
     AnimationCutShort {
         /// Frames kept.
@@ -51,6 +60,10 @@ impl fmt::Display for Recovery {
             Recovery::RestartIntervalsGrey { intervals, of } => write!(
                 f,
                 "JPEG restart markers missing: {intervals} of {of} restart intervals shown grey"
+            ),
+            Recovery::CorruptJpegData { warnings, first } => write!(
+                f,
+                "damaged JPEG data decoded as libjpeg shows it ({warnings} warning(s), first: {first})"
             ),
             Recovery::AnimationCutShort { frames_kept } => write!(
                 f,

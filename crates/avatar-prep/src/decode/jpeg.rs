@@ -5,12 +5,13 @@
 //! without an error; jpeg-decoder is as fast here single-threaded, and it can decode at a
 //! reduced DCT scale.
 
-use super::{check_dimensions, exif_orientation, restart, CodecState, Header, Pending};
+use super::{check_dimensions, exif_orientation, libjpeg, restart, CodecState, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;
 use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
+use crate::recovery::Recovery;
 
 fn jpeg_error(e: jpeg_decoder::Error) -> PrepError {
     use jpeg_decoder::{Error, UnsupportedFeature as U};
@@ -162,44 +163,112 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         recovery,
     };
     Ok(Pending {
-        state: CodecState::Jpeg { eoi: markers.eoi },
+        state: CodecState::Jpeg {
+            eoi: markers.eoi,
+            lossless: info.coding_process == jpeg_decoder::CodingProcess::Lossless,
+        },
         ..Pending::new(bytes, header, limits)
     })
 }
 
 pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
-    // libjpeg-turbo first; anything it refuses (it is stricter: it stops at a warning such
-    // as extraneous bytes or a short scan) is left to jpeg-decoder, which decides.
-    #[cfg(feature = "turbojpeg")]
-    if !p.header.cmyk {
-        if let Some(decoded) = turbo::decode(&p, shrink) {
-            return Ok(decoded);
-        }
-    }
-    let (pixels, info, recovery) = match pure_decode(p.bytes, &p, shrink) {
-        Ok((pixels, info)) => (pixels, info, Vec::new()),
-        // A damaged restart marker stops jpeg-decoder where libjpeg (and so every browser)
-        // resyncs: mend the markers and decode again.
-        Err(e @ PrepError::Corrupt { .. }) => match restart::repair(p.bytes) {
-            Some((fixed, note)) => {
-                let (pixels, info) = pure_decode(&fixed, &p, shrink).map_err(|_| e)?;
-                (pixels, info, vec![note])
-            }
-            None => return Err(e),
-        },
-        Err(e) => return Err(e),
-    };
+    // A cut-off file is told by its markers, before any decoding: libjpeg would pad the
+    // missing rows with grey, and a half-grey avatar is not what anyone wants.
     if !eoi(&p) {
         return Err(PrepError::truncated(
             ImageFormat::Jpeg,
             "the data ends inside the scan (no end-of-image marker)",
         ));
     }
+    if lossless(&p) {
+        // libjpeg-turbo's 8-bit build has no lossless (SOF3) decoder; jpeg-decoder has.
+        return pure_decode_with_repair(&p, shrink);
+    }
+    let scale = if matches!(shrink, 2 | 4 | 8) {
+        shrink
+    } else {
+        1
+    };
+    let max_memory = p.limits.max_decode_bytes;
+    let first = libjpeg::decode(p.bytes, scale, max_memory).map_err(|e| libjpeg_error(e, &p))?;
+    let (image, recovery) = if first.warnings.count == 0 {
+        (first, Vec::new())
+    } else {
+        if first.warnings.premature_end {
+            return Err(PrepError::truncated(
+                ImageFormat::Jpeg,
+                "the data ends inside a scan",
+            ));
+        }
+        // Damaged restart markers: mended exactly (renumbered, or the lost intervals shown
+        // grey) when the markers tell how; libjpeg's own resync guesses.
+        let repaired = restart::repair(p.bytes).and_then(|(fixed, note)| {
+            libjpeg::decode(&fixed, scale, max_memory)
+                .ok()
+                .filter(|again| again.warnings.count == 0)
+                .map(|again| (again, vec![note]))
+        });
+        match repaired {
+            Some(done) => done,
+            None => {
+                let note = Recovery::CorruptJpegData {
+                    warnings: first.warnings.count,
+                    first: first.warnings.first.clone().unwrap_or_default(),
+                };
+                (first, vec![note])
+            }
+        }
+    };
+    let (width, height) = (image.width, image.height);
+    let (layout, pixels) = match image.color {
+        libjpeg::Color::Grey => (Layout::L8, image.pixels),
+        libjpeg::Color::Rgb => (Layout::Rgb8, image.pixels),
+        // libjpeg gives CMYK as stored, i.e. inverted (Adobe): ink is 255 - value.
+        libjpeg::Color::Cmyk => (Layout::Rgb8, cmyk_to_rgb(image.pixels, true)),
+    };
+    Ok(Decoded {
+        width,
+        height,
+        layout,
+        pixels,
+        recovery,
+    })
+}
+
+/// A libjpeg error as ours: its memory ceiling is the decoder-memory limit, anything else
+/// is damaged data (libjpeg's message kept as the source).
+fn libjpeg_error(e: libjpeg::LibjpegError, p: &Pending<'_>) -> PrepError {
+    if e.is_out_of_memory() {
+        // What a progressive or multi-scan file needs: its DCT coefficients, 2 bytes per
+        // sample (an estimate: libjpeg does not say).
+        let needed = u64::from(p.header.width) * u64::from(p.header.height) * 2 * 3;
+        return PrepError::DecoderMemory {
+            needed: needed.max(p.limits.max_decode_bytes.saturating_add(1)),
+            limit: p.limits.max_decode_bytes,
+        };
+    }
+    PrepError::corrupt_by(ImageFormat::Jpeg, "libjpeg refused the data", e)
+}
+
+/// The jpeg-decoder route (lossless JPEG only): decode, mending restart markers if needed.
+fn pure_decode_with_repair(p: &Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
+    let (pixels, info, recovery) = match pure_decode(p.bytes, p, shrink) {
+        Ok((pixels, info)) => (pixels, info, Vec::new()),
+        Err(e @ PrepError::Corrupt { .. }) => match restart::repair(p.bytes) {
+            Some((fixed, note)) => {
+                let (pixels, info) = pure_decode(&fixed, p, shrink).map_err(|_| e)?;
+                (pixels, info, vec![note])
+            }
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     let (layout, pixels) = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => (Layout::L8, pixels),
         jpeg_decoder::PixelFormat::RGB24 => (Layout::Rgb8, pixels),
-        jpeg_decoder::PixelFormat::CMYK32 => (Layout::Rgb8, cmyk_to_rgb(pixels)),
+        // jpeg-decoder has already undone the inversion: these are ink amounts.
+        jpeg_decoder::PixelFormat::CMYK32 => (Layout::Rgb8, cmyk_to_rgb(pixels, false)),
         _ => {
             return Err(PrepError::UnsupportedFormat {
                 detected: "JPEG (lossless 16-bit)",
@@ -241,70 +310,23 @@ fn pure_decode(
     Ok((pixels, info))
 }
 
-/// The optional libjpeg-turbo route (cargo feature `turbojpeg`): a faster Huffman decoder,
-/// SIMD IDCT and colour conversion. Header, limits, EXIF and ICC still come from jpeg-decoder's header
-/// pass; CMYK/YCCK files keep the pure-Rust path.
-#[cfg(feature = "turbojpeg")]
-mod turbo {
-    use super::{Decoded, Layout, Pending};
-
-    /// The pixels at 1/`shrink` scale, or `None` for anything libjpeg-turbo does not decode
-    /// cleanly (including a missing EOI), which the caller then gives to jpeg-decoder.
-    pub(super) fn decode(p: &Pending<'_>, shrink: u32) -> Option<Decoded> {
-        if !super::eoi(p) {
-            return None;
-        }
-        let scale = match shrink {
-            2 => turbojpeg::ScalingFactor::ONE_HALF,
-            4 => turbojpeg::ScalingFactor::ONE_QUARTER,
-            8 => turbojpeg::ScalingFactor::ONE_EIGHTH,
-            _ => turbojpeg::ScalingFactor::ONE,
-        };
-        // A new handle per image: one that has failed on a file is not to be trusted.
-        let mut dec = turbojpeg::Decompressor::new().ok()?;
-        let header = dec.read_header(p.bytes).ok()?;
-        let (layout, format) = match header.colorspace {
-            turbojpeg::Colorspace::Gray => (Layout::L8, turbojpeg::PixelFormat::GRAY),
-            _ => (Layout::Rgb8, turbojpeg::PixelFormat::RGB),
-        };
-        // No larger than the header's size, which has passed the limits.
-        let size = header.scaled(scale);
-        if size.width > p.header.width as usize || size.height > p.header.height as usize {
-            return None;
-        }
-        let pitch = size.width * layout.bpp();
-        let mut pixels = vec![0u8; pitch * size.height];
-        dec.set_scaling_factor(scale).ok()?;
-        let image = turbojpeg::Image {
-            pixels: pixels.as_mut_slice(),
-            width: size.width,
-            pitch,
-            height: size.height,
-            format,
-        };
-        dec.decompress(p.bytes, image).ok()?;
-        Some(Decoded {
-            width: size.width as u32,
-            height: size.height as u32,
-            layout,
-            pixels,
-            recovery: Vec::new(),
-        })
-    }
-}
-
-/// CMYK (as jpeg-decoder gives it: ink amounts, Adobe inversion already undone) to RGB with
-/// the naive formula every browser and Pillow use: `R = (255 - C)(255 - K) / 255`.
+/// CMYK to RGB with the naive formula every browser and Pillow use:
+/// `R = (255 - C)(255 - K) / 255` for ink amounts C and K. `inverted`: the values are as
+/// Adobe files store them (255 - ink), as libjpeg gives them; jpeg-decoder gives ink.
 /// Converts in place: RGB is written over the first three quarters of the buffer.
-fn cmyk_to_rgb(mut px: Vec<u8>) -> Vec<u8> {
+fn cmyk_to_rgb(mut px: Vec<u8>, inverted: bool) -> Vec<u8> {
     let n = px.len() / 4;
     for i in 0..n {
-        let (c, m, y, k) = (px[4 * i], px[4 * i + 1], px[4 * i + 2], px[4 * i + 3]);
-        let ink = |v: u8| {
-            let t = u32::from(255 - v) * u32::from(255 - k) + 128;
+        let mut v = [px[4 * i], px[4 * i + 1], px[4 * i + 2], px[4 * i + 3]];
+        if !inverted {
+            v = v.map(|x| 255 - x);
+        }
+        let k = u32::from(v[3]);
+        let ink = |x: u8| {
+            let t = u32::from(x) * k + 128;
             ((t + (t >> 8)) >> 8) as u8
         };
-        let rgb = [ink(c), ink(m), ink(y)];
+        let rgb = [ink(v[0]), ink(v[1]), ink(v[2])];
         px[3 * i..3 * i + 3].copy_from_slice(&rgb);
     }
     px.truncate(n * 3);
@@ -313,7 +335,12 @@ fn cmyk_to_rgb(mut px: Vec<u8>) -> Vec<u8> {
 
 /// Whether the header step found an end-of-image marker after the scans.
 fn eoi(p: &Pending<'_>) -> bool {
-    matches!(p.state, CodecState::Jpeg { eoi: true })
+    matches!(p.state, CodecState::Jpeg { eoi: true, .. })
+}
+
+/// Whether the header is a lossless (SOF3) frame.
+fn lossless(p: &Pending<'_>) -> bool {
+    matches!(p.state, CodecState::Jpeg { lossless: true, .. })
 }
 
 #[cfg(test)]
@@ -344,5 +371,148 @@ mod tests {
         assert!(eoi(&b));
         b.extend_from_slice(b"trailing data some phones append");
         assert!(eoi(&b));
+    }
+}
+
+/// libjpeg (the decoder) against jpeg-decoder (the decoder before it) on every JPEG of the
+/// conformance corpus, at each scale: the same outcome and close pixels.
+#[cfg(test)]
+mod against_jpeg_decoder {
+    use super::*;
+
+    fn corpus_jpegs() -> Vec<std::path::PathBuf> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        let mut out = Vec::new();
+        let mut stack = vec![dir.join("jpeg"), dir.join("exif-orientation")];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if std::fs::read(&p).is_ok_and(|b| b.starts_with(&[0xFF, 0xD8])) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn psnr(a: &[u8], b: &[u8]) -> f64 {
+        let se: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum();
+        let mse = se / a.len().max(1) as f64;
+        if mse == 0.0 {
+            return 99.0;
+        }
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+
+    #[test]
+    fn libjpeg_matches_jpeg_decoder_on_the_corpus() {
+        let files = corpus_jpegs();
+        if files.is_empty() {
+            eprintln!("skipped: ../shared/corpus is absent");
+            return;
+        }
+        let limits = Limits::DEFAULT;
+        let mut worst = f64::MAX;
+        let mut compared = 0;
+        let mut differ = Vec::new();
+        for path in &files {
+            let bytes = std::fs::read(path).unwrap();
+            let name = path.display().to_string();
+            let Ok(p) = header(&bytes, &limits) else {
+                continue;
+            };
+            if lossless(&p) || !eoi(&p) {
+                continue;
+            }
+            for shrink in [1, 2, 4, 8] {
+                let ours = decode(header(&bytes, &limits).unwrap(), shrink);
+                let theirs = pure_decode_with_repair(&header(&bytes, &limits).unwrap(), shrink);
+                match (&ours, &theirs) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!(a.layout, b.layout, "{name} 1/{shrink}");
+                        // libjpeg gives ceil(size / scale) exactly; jpeg-decoder picks one
+                        // scale for both axes (a 1000x1 image comes out 125x1 at "1/2").
+                        assert_eq!(
+                            (a.width, a.height),
+                            (
+                                p.header.width.div_ceil(shrink),
+                                p.header.height.div_ceil(shrink)
+                            ),
+                            "{name} 1/{shrink}"
+                        );
+                        if (a.width, a.height) != (b.width, b.height) {
+                            eprintln!(
+                                "{name} 1/{shrink}: jpeg-decoder gave {}x{}",
+                                b.width, b.height
+                            );
+                            continue;
+                        }
+                        // Full size: the two decoders agree. Reduced: each against the
+                        // full-size decode box-averaged, libjpeg no worse than jpeg-decoder.
+                        let (db, floor) = if shrink == 1 {
+                            // A progressive file cut after its DC scan: libjpeg smooths the
+                            // blocks (as browsers show it), jpeg-decoder leaves them flat.
+                            let dc_only = name.ends_with("progressive.scan000.jpeg");
+                            (
+                                psnr(&a.pixels, &b.pixels),
+                                if dc_only { 20.0 } else { 30.0 },
+                            )
+                        } else {
+                            let full = decode(header(&bytes, &limits).unwrap(), 1).unwrap();
+                            let mut boxed = crate::shrink::BoxShrink::new(
+                                full.width,
+                                full.height,
+                                shrink,
+                                full.layout,
+                            );
+                            let stride = full.width as usize * full.layout.bpp();
+                            full.pixels
+                                .chunks_exact(stride)
+                                .for_each(|r| boxed.push_row(r));
+                            let (_, _, reference) = boxed.finish();
+                            let theirs = psnr(&b.pixels, &reference);
+                            (psnr(&a.pixels, &reference), (theirs - 1.0).min(40.0))
+                        };
+                        eprintln!(
+                            "{name} 1/{shrink}: {db:.1} dB (floor {floor:.1}) {:?}",
+                            a.recovery
+                        );
+                        // Damaged files differ where each decoder fills in what is lost.
+                        if a.recovery.is_empty() && b.recovery.is_empty() {
+                            worst = worst.min(db);
+                            compared += 1;
+                            if db < floor {
+                                differ.push(format!("{name} 1/{shrink}: {db:.1} dB < {floor:.1}"));
+                            }
+                        }
+                    }
+                    (Err(a), Err(b)) => eprintln!("{name} 1/{shrink}: both refuse: {a} / {b}"),
+                    _ => {
+                        let show = |r: &Result<Decoded, PrepError>| match r {
+                            Ok(d) => format!("ok {:?}", d.recovery),
+                            Err(e) => e.to_string(),
+                        };
+                        eprintln!(
+                            "{name} 1/{shrink}: libjpeg {} / jpeg-decoder {}",
+                            show(&ours),
+                            show(&theirs)
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("{compared} decodes compared, worst {worst:.1} dB");
+        assert!(compared > 100, "{compared}");
+        assert!(differ.is_empty(), "{differ:#?}");
     }
 }

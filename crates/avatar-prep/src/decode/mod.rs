@@ -15,6 +15,7 @@ mod gif;
 mod heic;
 mod image_rs;
 mod jpeg;
+mod libjpeg;
 mod png;
 mod restart;
 mod tiff;
@@ -53,8 +54,9 @@ pub(crate) struct Header {
 pub(crate) enum CodecState {
     /// Nothing beyond the [`Header`].
     Plain,
-    /// JPEG: whether an end-of-image marker follows the scans.
-    Jpeg { eoi: bool },
+    /// JPEG: whether an end-of-image marker follows the scans, and whether the frame is
+    /// lossless (SOF3: jpeg-decoder's, libjpeg-turbo's 8-bit build has none).
+    Jpeg { eoi: bool, lossless: bool },
 }
 
 /// A header that has passed the limits; call [`Pending::decode`] for the pixels.
