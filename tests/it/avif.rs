@@ -181,8 +181,10 @@ fn a_sequence_becomes_an_animated_gif_or_its_first_frame() {
     // Consecutive frames differ (the star turns).
     assert_ne!(frames[0].0.as_raw(), frames[1].0.as_raw());
 
-    let opts = PrepOptions::default().frame_policy(FramePolicy::FirstFrame);
-    let still = prepare(&bytes, &opts.clone().max_frames(1)).unwrap();
+    let opts = PrepOptions::default()
+        .frame_policy(FramePolicy::FirstFrame)
+        .max_frames(1);
+    let still = prepare(&bytes, &opts).unwrap();
     assert_ne!(still.format(), ImageFormat::Gif);
     assert_eq!(still.frames(), 1);
 }
@@ -208,7 +210,8 @@ fn libavif_test_images_match_their_reference_renderings() {
     // `kimono.<transform>.png` are the *coded* pixels of each file (checked below with the
     // orientation off); shown upright, every one of them is `kimono.png`. fox and hato are
     // compared with the photo they were encoded from (lossy, hence the larger tolerance).
-    let cases: &[(&str, &str, (u32, u32), u16, f64)] = &[
+    type Case = (&'static str, &'static str, (u32, u32), u16, f64);
+    let cases: &[Case] = &[
         ("kimono.avif", "kimono.png", (722, 1024), 1, 2.0),
         ("kimono.rotate90.avif", "kimono.png", (1024, 722), 6, 2.0),
         ("kimono.rotate270.avif", "kimono.png", (1024, 722), 8, 2.0),

@@ -177,7 +177,7 @@ fn clean_aperture(
 ) -> Option<(u32, u32, u32, u32)> {
     let axis =
         |size_n: u32, size_d: u32, off_n: i32, off_d: u32, full: u32| -> Option<(u32, u32)> {
-            if size_d == 0 || off_d == 0 || size_n % size_d != 0 {
+            if size_d == 0 || off_d == 0 || !size_n.is_multiple_of(size_d) {
                 return None;
             }
             let size = i64::from(size_n / size_d);
@@ -188,7 +188,7 @@ fn clean_aperture(
             // `kimono.crop.avif` (x = 271.5 → 272) does.
             let start = (2 * num + den).div_euclid(2 * den);
             (size >= 1 && start >= 0 && start + size <= i64::from(full))
-                .then(|| (start as u32, size as u32))
+                .then_some((start as u32, size as u32))
         };
     let (x, cw) = axis(c.width_n, c.width_d, c.horiz_off_n, c.horiz_off_d, w)?;
     let (y, ch) = axis(c.height_n, c.height_d, c.vert_off_n, c.vert_off_d, h)?;
