@@ -2,8 +2,8 @@
 //!
 //! `avatar-prep` takes the bytes of a JPEG, PNG, GIF, WebP (still or animated), BMP or TIFF
 //! (and, with the `heic` and `avif` cargo features, HEIC and AVIF) and gives back a square
-//! image that Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB, without any of the
-//! input's metadata (no GPS position leaks from a phone photo).
+//! image that Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB,
+//! without any of the input's metadata (no GPS position leaks from a phone photo).
 //!
 //! ```
 //! # let photo = avatar_tests_fixture();
