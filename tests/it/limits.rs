@@ -223,7 +223,10 @@ fn non_images_get_named_errors() {
             &b"\0\0\0\x20ftypheic\0\0\0\0mif1heic"[..],
             "HEIC (this build has no heic feature)",
         ),
-        (b"\0\0\0\x1cftypavif\0\0\0\0avifmif1", "AVIF"),
+        (
+            b"\0\0\0\x1cftypavif\0\0\0\0avifmif1",
+            "AVIF (this build has no avif feature)",
+        ),
         (
             b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\"/>",
             "SVG",

@@ -4,11 +4,15 @@
 
 mod alloc;
 mod animation;
+#[cfg(feature = "avif")]
+mod avif;
 mod corpus;
 mod damaged;
 mod formats;
 #[cfg(feature = "heic")]
 mod heic;
+#[cfg(any(feature = "heic", feature = "avif"))]
+mod heif_build;
 mod limits;
 mod lossless;
 mod passthrough;

@@ -1,9 +1,9 @@
 //! Turn arbitrary user photos into valid profile pictures.
 //!
 //! `avatar-prep` takes the bytes of a JPEG, PNG, GIF, WebP (still or animated), BMP or TIFF
-//! (and, with the `heic` cargo feature, HEIC) and gives back a square image that
-//! Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB, without any of the
-//! input's metadata (no GPS position leaks from a phone photo).
+//! (and, with the `heic` and `avif` cargo features, HEIC and AVIF) and gives back a square
+//! image that Slack's `users.setPhoto` accepts: 512–1024 pixels a side, upright, sRGB,
+//! without any of the input's metadata (no GPS position leaks from a phone photo).
 //!
 //! ```
 //! # let photo = avatar_tests_fixture();
@@ -61,8 +61,9 @@
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
-// `unsafe` is denied everywhere but in `decode/libjpeg.rs`, the wrapper over libjpeg-turbo
-// (mozjpeg-sys), which allows it for itself and proves each use in a SAFETY comment.
+// `unsafe` is denied everywhere but in the two wrappers over C-style decoder APIs:
+// `decode/libjpeg.rs` (libjpeg-turbo through mozjpeg-sys) and `decode/av1.rs` (rav1d, feature
+// `avif`). Each allows it for itself and proves every use in a `SAFETY:` comment.
 #![deny(unsafe_code)]
 
 mod animate;

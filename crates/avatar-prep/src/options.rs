@@ -193,6 +193,9 @@ impl ImageFormat {
 /// The input formats this build takes, for messages.
 pub(crate) fn accepted() -> String {
     let mut formats = String::from("JPEG, PNG, GIF, WebP, BMP, TIFF");
+    if cfg!(feature = "avif") {
+        formats.push_str(", AVIF");
+    }
     if cfg!(feature = "heic") {
         formats.push_str(", HEIC");
     }

@@ -32,7 +32,12 @@ pub(crate) fn sniff(bytes: &[u8]) -> Result<ImageFormat, PrepError> {
         return Ok(ImageFormat::Tiff);
     }
     match heif_brand(bytes) {
-        Some(ImageFormat::Avif) => return Err(PrepError::UnsupportedFormat { detected: "AVIF" }),
+        Some(ImageFormat::Avif) if cfg!(feature = "avif") => return Ok(ImageFormat::Avif),
+        Some(ImageFormat::Avif) => {
+            return Err(PrepError::UnsupportedFormat {
+                detected: "AVIF (this build has no avif feature)",
+            })
+        }
         Some(ImageFormat::Heic) if cfg!(feature = "heic") => return Ok(ImageFormat::Heic),
         Some(ImageFormat::Heic) => {
             return Err(PrepError::UnsupportedFormat {

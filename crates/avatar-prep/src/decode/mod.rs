@@ -9,10 +9,17 @@
 //! Adding a format is adding a file here, a line in `sniff.rs` and an arm in the two
 //! dispatches below.
 
+#[cfg(feature = "avif")]
+#[allow(unsafe_code)]
+mod av1;
+#[cfg(feature = "avif")]
+mod avif;
 mod bmp;
 mod gif;
 #[cfg(feature = "heic")]
 mod heic;
+#[cfg(any(feature = "heic", feature = "avif"))]
+mod heif_boxes;
 mod image_rs;
 mod jpeg;
 mod libjpeg;
@@ -20,6 +27,8 @@ mod png;
 mod restart;
 mod tiff;
 mod webp;
+#[cfg(feature = "avif")]
+mod yuv;
 
 pub(crate) use self::gif::{gif_decoder, gif_error};
 
@@ -141,6 +150,10 @@ pub(crate) fn read_header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pendin
         ImageFormat::Tiff => tiff::header(bytes, limits),
         #[cfg(feature = "heic")]
         ImageFormat::Heic => heic::header(bytes, limits),
+        #[cfg(feature = "avif")]
+        ImageFormat::Avif => avif::header(bytes, limits),
+        // Every format has a decoder when the optional ones are on.
+        #[allow(unreachable_patterns)]
         other => Err(PrepError::internal(format!("no decoder for {other}"))),
     }
 }
@@ -158,6 +171,10 @@ impl Pending<'_> {
             ImageFormat::Tiff => tiff::decode(self),
             #[cfg(feature = "heic")]
             ImageFormat::Heic => heic::decode(self),
+            #[cfg(feature = "avif")]
+            ImageFormat::Avif => avif::decode(self),
+            // Every format has a decoder when the optional ones are on.
+            #[allow(unreachable_patterns)]
             other => Err(PrepError::internal(format!("no decoder for {other}"))),
         }
     }
@@ -251,6 +268,8 @@ pub(crate) fn scan_animation(
     match format {
         ImageFormat::Gif => gif::scan(bytes, limits, budget).map(Some),
         ImageFormat::WebP => webp::scan(bytes, limits, budget).map(Some),
+        #[cfg(feature = "avif")]
+        ImageFormat::Avif => avif::scan(bytes, limits, budget).map(Some),
         _ => Ok(None),
     }
 }
@@ -265,6 +284,8 @@ pub(crate) fn animation_frames<'a>(
     match format {
         ImageFormat::Gif => Ok(Box::new(gif::Frames::new(bytes, limits, scan)?)),
         ImageFormat::WebP => Ok(Box::new(webp::Frames::new(bytes, limits, scan)?)),
+        #[cfg(feature = "avif")]
+        ImageFormat::Avif => Ok(Box::new(avif::Frames::new(bytes, limits, scan)?)),
         _ => Err(PrepError::internal(format!(
             "{format} has no frames to read"
         ))),

@@ -25,17 +25,15 @@
 //! an auxiliary alpha image is kept.
 //!
 //! **Limits.** heic-decoder's parser copies every tile's bytes before it checks sizes, and its
-//! only ceiling is a fixed 2^28 samples per picture. So [`boxes`] walks the boxes first (the
+//! only ceiling is a fixed 2^28 samples per picture. So [`heif_boxes`](super::heif_boxes) walks the boxes first (the
 //! declared size from `ispe` or the grid, the tile count, the coded bytes, every extent
 //! inside the file), then the parameter sets of every tile are read for the sizes the
 //! decoder will really allocate; all of this is checked against [`Limits`] before decoding.
 
-mod boxes;
-
 use heic_decoder::isobmff::{self, HevcDecoderConfig, Transform};
 use heic_decoder::HeifError;
 
-use self::boxes::BoxError;
+use super::heif_boxes::{self as boxes, BoxError};
 use super::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
@@ -64,6 +62,7 @@ fn box_error(e: BoxError) -> PrepError {
     match e {
         BoxError::Truncated(what) => PrepError::truncated(FORMAT, what),
         BoxError::Corrupt(what) => PrepError::corrupt(FORMAT, what),
+        BoxError::NoStill => PrepError::corrupt(FORMAT, "an image sequence without a still image"),
     }
 }
 
@@ -97,7 +96,7 @@ fn plane_bytes(chroma_format_idc: u32) -> u64 {
 /// The header: the box walk's sizes checked, then every tile's coded size, then the size
 /// after `clap`/`irot`, alpha, the ICC profile and the orientation.
 pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
-    let walk = boxes::primary(bytes, MAX_GRID_TILES).map_err(box_error)?;
+    let walk = boxes::primary(bytes, MAX_GRID_TILES, b"hvc1").map_err(box_error)?;
     if !matches!(&walk.item_type, b"hvc1" | b"grid") {
         return Err(PrepError::UnsupportedVariant {
             format: FORMAT,

@@ -112,7 +112,7 @@ fn matches_libheif_sample_by_sample() {
 #[test]
 fn boxes_are_walked_before_the_decoder_copies_anything() {
     let bytes = std::fs::read(fixtures().join("heic-grid-1030x580.heic")).unwrap();
-    let p = boxes::primary(&bytes, MAX_GRID_TILES).unwrap();
+    let p = boxes::primary(&bytes, MAX_GRID_TILES, b"hvc1").unwrap();
     assert_eq!(&p.item_type, b"grid");
     assert_eq!(p.size, Some((1030, 580)));
     assert_eq!(p.tiles, 6);

@@ -1,9 +1,10 @@
-//! A walk over the HEIF boxes that says what the primary image will cost, before the decoder
-//! copies anything: the item (following `iden` items to their source), its `ispe` size or
-//! the grid's output size, the grid's tiles, and how many coded bytes they are.
+//! A walk over the HEIF boxes (HEIC and AVIF) that says what the primary image will cost,
+//! before the decoder copies anything: the item (following `iden` items to their source), its
+//! `ispe` size or the grid's output size, the grid's tiles, and how many coded bytes they are.
 //!
 //! heic-decoder's own parser copies every tile's bytes before it looks at the sizes, and a
-//! grid may name the same 1 MB tile 65 536 times: this walk sees that first. It reads only
+//! grid may name the same 1 MB tile 65 536 times: this walk sees that first. zenavif-parse does
+//! not expose the primary item's `ispe`, and checks its own memory budget only as it goes. It reads only
 //! what it needs, bounds every loop by the bytes it consumes, and keeps nothing in proportion
 //! to anything but the file's length.
 
@@ -16,6 +17,8 @@ pub(super) enum BoxError {
     Truncated(&'static str),
     /// The boxes contradict each other or themselves.
     Corrupt(String),
+    /// No `meta` box but a `moov`: an image sequence without a still image.
+    NoStill,
 }
 
 type Walk<T> = Result<T, BoxError>;
@@ -309,12 +312,13 @@ fn parse_meta(body: &[u8]) -> Walk<Meta<'_>> {
 }
 
 /// Walks the file's boxes and describes its primary image. `max_tiles` bounds the grid
-/// before anything is kept per tile.
-pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
+/// before anything is kept per tile; every tile must be a coded image of type `tile_type`
+/// (`hvc1`, `av01`).
+pub(super) fn primary(file: &[u8], max_tiles: usize, tile_type: &[u8; 4]) -> Walk<Primary> {
     let top = children(file, true)?;
     let Some((_, meta, _)) = top.iter().find(|(k, _, _)| k == b"meta") else {
         return Err(if top.iter().any(|(k, _, _)| k == b"moov") {
-            BoxError::Corrupt("an image sequence without a still image".into())
+            BoxError::NoStill
         } else {
             BoxError::Truncated("the data ends before the meta box")
         });
@@ -430,7 +434,7 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
     for &id in tiles {
         match m.types.get(&id) {
             None => return corrupt(format!("the grid references a missing tile (item {id})")),
-            Some(b"hvc1") => {}
+            Some(t) if t == tile_type => {}
             Some(t) => {
                 return corrupt(format!(
                     "a grid tile of type {}",
@@ -444,4 +448,58 @@ pub(super) fn primary(file: &[u8], max_tiles: usize) -> Walk<Primary> {
         }
     }
     Ok(p)
+}
+
+/// The most samples any track of an image sequence (`moov`) declares, from its sample-size
+/// (`stsz`) and time-to-sample (`stts`) tables; 0 without a `moov`. A constant-size `stsz` of a
+/// dozen bytes may claim 60 million samples, for which a parser builds a table before it counts
+/// them: this is read first.
+#[cfg(feature = "avif")]
+pub(super) fn sequence_samples(file: &[u8]) -> Walk<u64> {
+    let mut most = 0u64;
+    let top = children(file, true)?;
+    for (_, moov, _) in top.iter().filter(|(k, _, _)| k == b"moov") {
+        for (_, trak, _) in children(moov, false)?.iter().filter(|c| &c.0 == b"trak") {
+            let Some(stbl) = path(trak, &[b"mdia", b"minf", b"stbl"])? else {
+                continue;
+            };
+            for (kind, body, _) in children(stbl, false)? {
+                let mut r = Reader::new(body);
+                let n = match &kind {
+                    b"stsz" => {
+                        r.full()?;
+                        r.u32()?; // sample size
+                        u64::from(r.u32()?)
+                    }
+                    b"stts" => {
+                        r.full()?;
+                        let entries = r.u32()?;
+                        let mut sum = 0u64;
+                        // Bounded by the box: each entry is 8 bytes read here.
+                        for _ in 0..entries {
+                            sum = sum.saturating_add(u64::from(r.u32()?));
+                            r.u32()?;
+                        }
+                        sum
+                    }
+                    _ => 0,
+                };
+                most = most.max(n);
+            }
+        }
+    }
+    Ok(most)
+}
+
+/// The body of the box at `names` below `body` (the first of each name), if there is one.
+#[cfg(feature = "avif")]
+fn path<'a>(body: &'a [u8], names: &[&[u8; 4]]) -> Walk<Option<&'a [u8]>> {
+    let mut at = body;
+    for name in names {
+        match children(at, false)?.into_iter().find(|c| &&c.0 == name) {
+            Some((_, b, _)) => at = b,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(at))
 }

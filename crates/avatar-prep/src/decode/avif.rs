@@ -1,0 +1,820 @@
+//! AVIF (cargo feature `avif`): the HEIF container with zenavif-parse, AV1 with rav1d
+//! (through the safe wrapper in `av1.rs`), YUV → RGB in `yuv.rs`.
+//!
+//! - Still images: the primary item, or a grid of them (tiles decoded in parallel, one tile
+//!   row at a time), with its alpha item (auxiliary `urn:mpeg:mpegB:cicp:systems:auxiliary:alpha`,
+//!   premultiplied or not). Alpha of a *grid* image is not read (the image is opaque).
+//! - Transforms: `clap` is applied here (it changes the size); `irot`/`imir` become the
+//!   [`Orientation`] that the pipeline applies to the small output. The EXIF orientation is
+//!   never used: per MIAF, `irot`/`imir` already say how to show the image.
+//! - Colour: an ICC profile in `colr` is passed on; an `nclx` with primaries or transfer
+//!   other than sRGB's becomes an ICC profile made by moxcms, so the pipeline converts it.
+//! - Sequences (`.avifs`): an animated GIF through the animation path, frame durations from
+//!   the track's timescale; the still path takes the primary item (or the first frame).
+//!
+//! Limits: the size comes from the grid box or the AV1 sequence header and goes through
+//! `check_dimensions` before any pixel buffer exists; rav1d gets the pixel limit too.
+
+use std::borrow::Cow;
+
+use rayon::prelude::*;
+use zenavif_parse::{AV1Metadata, AvifParser, ColorInformation, DecodeConfig, Unstoppable};
+
+use super::av1::{Av1Error, Chroma, Decoder, Picture};
+use super::heif_boxes::{self, BoxError};
+use super::yuv::{self, Alpha, Yuv};
+use super::{
+    check_dimensions, exif_orientation, AnimScan, FrameBudget, FrameSource, Header, PaletteHint,
+    Pending,
+};
+use crate::error::PrepError;
+use crate::limits::Limits;
+use crate::options::ImageFormat;
+use crate::orient::Orientation;
+use crate::pixels::{Decoded, Layout};
+use crate::recovery::Recovery;
+
+const FORMAT: ImageFormat = ImageFormat::Avif;
+
+/// Most tiles a grid may have (a 12 MP photo in 512² tiles has 48, a 48 MP one 192; HEIF
+/// allows 65 536, each a separate AV1 decode). The same as HEIC's.
+const MAX_TILES: u32 = 1024;
+/// Most samples a sequence may list; the frame policy and budget decide below this.
+const MAX_FRAMES: u32 = 100_000;
+
+/// Whether a top-level box runs past the end of the data: then a failure is the cut's doing.
+fn is_cut(b: &[u8]) -> bool {
+    let mut at = 0usize;
+    while at < b.len() {
+        let Some(head) = b.get(at..at + 8) else {
+            return true;
+        };
+        let size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        let size = match size {
+            0 => return false,
+            1 => match b.get(at + 8..at + 16) {
+                Some(s) => u64::from_be_bytes(s.try_into().unwrap_or_default()),
+                None => return true,
+            },
+            n => n,
+        };
+        if size < 8 {
+            return false;
+        }
+        match usize::try_from(size).ok().and_then(|s| at.checked_add(s)) {
+            Some(end) if end <= b.len() => at = end,
+            _ => return true,
+        }
+    }
+    false
+}
+
+fn parse_error(bytes: &[u8], e: zenavif_parse::Error) -> PrepError {
+    use zenavif_parse::Error as E;
+    match e {
+        E::UnexpectedEOF => PrepError::truncated_by(FORMAT, "the data ends early", e),
+        E::Io(ref io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            PrepError::truncated_by(FORMAT, "the data ends early", e)
+        }
+        _ if is_cut(bytes) => PrepError::truncated_by(FORMAT, "the data ends early", e),
+        E::Unsupported(what) => PrepError::UnsupportedVariant {
+            format: FORMAT,
+            detail: what.to_owned(),
+        },
+        E::ResourceLimitExceeded(what) => PrepError::UnsupportedVariant {
+            format: FORMAT,
+            detail: format!("more than the parser's limit ({what})"),
+        },
+        other => PrepError::corrupt_by(FORMAT, "zenavif-parse refused the container", other),
+    }
+}
+
+fn av1_error(bytes: &[u8], e: Av1Error) -> PrepError {
+    match e {
+        Av1Error::Unsupported(detail) => PrepError::UnsupportedVariant {
+            format: FORMAT,
+            detail,
+        },
+        e if is_cut(bytes) => PrepError::truncated_by(FORMAT, "the data ends early", e),
+        e => PrepError::corrupt_by(FORMAT, "rav1d refused the AV1 data", e),
+    }
+}
+
+fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<AvifParser<'a>, PrepError> {
+    let megapixels = limits.max_pixels.div_ceil(1_000_000).max(1);
+    let config = DecodeConfig::default()
+        .with_peak_memory_limit(limits.max_decode_bytes)
+        .with_total_megapixels_limit(u32::try_from(megapixels).unwrap_or(u32::MAX))
+        .with_max_grid_tiles(MAX_TILES)
+        .with_max_animation_frames(MAX_FRAMES);
+    AvifParser::from_bytes_with_config(bytes, &config, &Unstoppable)
+        .map_err(|e| parse_error(bytes, e))
+}
+
+/// A grid: `rows` × `cols` tiles of `tile_w` × `tile_h`, cropped to the output size.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    rows: u32,
+    cols: u32,
+    tile_w: u32,
+    tile_h: u32,
+}
+
+/// What the container says about the still image, before any pixel is decoded.
+#[derive(Debug, Clone)]
+struct Facts {
+    /// The coded (grid output or frame) size, before `clap`.
+    width: u32,
+    height: u32,
+    grid: Option<Grid>,
+    /// `clap` as (x, y, w, h) in the coded image; `None`: the whole image.
+    crop: Option<(u32, u32, u32, u32)>,
+    orientation: Orientation,
+    icc: Option<Vec<u8>>,
+    /// What the header needed (an unreadable EXIF block).
+    recovery: Vec<Recovery>,
+    /// From `nclx`: (matrix, full range), which take precedence over the AV1 header.
+    nclx: Option<(u16, bool)>,
+}
+
+/// The AV1 sequence header of some OBUs.
+fn av1_meta(bytes: &[u8], obus: &[u8]) -> Result<AV1Metadata, PrepError> {
+    AV1Metadata::parse_av1_bitstream(obus).map_err(|e| parse_error(bytes, e))
+}
+
+/// The primary item's data, or the first frame's for a sequence without one.
+fn primary<'p>(bytes: &[u8], p: &'p AvifParser<'_>) -> Result<Cow<'p, [u8]>, PrepError> {
+    let data = p.primary_data().map_err(|e| parse_error(bytes, e))?;
+    if !data.is_empty() || p.animation_info().is_none() {
+        return Ok(data);
+    }
+    Ok(p.frame(0).map_err(|e| parse_error(bytes, e))?.data)
+}
+
+/// Decode-time bytes per pixel: the 8-bit output plus rav1d's planes (and alpha).
+fn bytes_per_pixel(m: &AV1Metadata, alpha: bool) -> u64 {
+    let sample = if m.bit_depth > 8 { 2 } else { 1 };
+    let chroma = match (
+        m.monochrome,
+        m.chroma_subsampling.horizontal,
+        m.chroma_subsampling.vertical,
+    ) {
+        (true, ..) => 0.0,
+        (false, true, true) => 0.5,
+        (false, true, false) => 1.0,
+        _ => 2.0,
+    };
+    let planes = (1.0 + chroma + if alpha { 1.0 } else { 0.0 }) * f64::from(sample);
+    4 + planes.ceil() as u64
+}
+
+/// The `clap` rectangle in a `w` × `h` image, by ISO/IEC 23008-12's centred arithmetic;
+/// `None` if there is none or it does not fit (then the whole image is shown, as browsers do).
+fn clean_aperture(
+    c: &zenavif_parse::CleanAperture,
+    w: u32,
+    h: u32,
+) -> Option<(u32, u32, u32, u32)> {
+    let axis =
+        |size_n: u32, size_d: u32, off_n: i32, off_d: u32, full: u32| -> Option<(u32, u32)> {
+            if size_d == 0 || off_d == 0 || !size_n.is_multiple_of(size_d) {
+                return None;
+            }
+            let size = i64::from(size_n / size_d);
+            // Left edge = offset + (full - size) / 2, as one fraction over 2·off_d.
+            let num = 2 * i64::from(off_n) + (i64::from(full) - size) * i64::from(off_d);
+            let den = 2 * i64::from(off_d);
+            // A half-pixel edge (an odd margin) rounds up, as libavif's rendering of
+            // `kimono.crop.avif` (x = 271.5 → 272) does.
+            let start = (2 * num + den).div_euclid(2 * den);
+            (size >= 1 && start >= 0 && start + size <= i64::from(full))
+                .then_some((start as u32, size as u32))
+        };
+    let (x, cw) = axis(c.width_n, c.width_d, c.horiz_off_n, c.horiz_off_d, w)?;
+    let (y, ch) = axis(c.height_n, c.height_d, c.vert_off_n, c.vert_off_d, h)?;
+    ((x, y, cw, ch) != (0, 0, w, h)).then_some((x, y, cw, ch))
+}
+
+/// `irot` (anticlockwise quarter turns) then `imir` as one EXIF orientation. `imir`'s field
+/// is read as ISO/IEC 23008-12:2022 and libavif 1.x read it (`mode`): 0 mirrors top to
+/// bottom, 1 left to right. (The 2017 text called it `axis` and was read the other way
+/// round by some; the libavif renderings of `kimono.mirror-*.avif` settle it.)
+fn orientation(angle: u16, mirror: Option<u8>) -> Orientation {
+    use Orientation as O;
+    match (angle % 360, mirror.map(|mode| mode & 1 == 1)) {
+        (90, None) => O::Rotate270,
+        (180, None) => O::Rotate180,
+        (270, None) => O::Rotate90,
+        (0, Some(true)) | (180, Some(false)) => O::FlipHorizontal,
+        (0, Some(false)) | (180, Some(true)) => O::FlipVertical,
+        (90, Some(true)) | (270, Some(false)) => O::Transverse,
+        (90, Some(false)) | (270, Some(true)) => O::Transpose,
+        _ => O::Normal,
+    }
+}
+
+/// An ICC profile for `nclx` primaries and transfer that are not sRGB's (BT.2020, P3, PQ,
+/// HLG, …), made by moxcms; `None` for sRGB/BT.709 or unknown codes.
+fn nclx_profile(primaries: u16, transfer: u16) -> Option<Vec<u8>> {
+    use moxcms::TransferCharacteristics;
+    use moxcms::{CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients};
+    let srgb_primaries = matches!(primaries, 1 | 2);
+    let srgb_transfer = matches!(transfer, 1 | 2 | 6 | 13 | 14 | 15);
+    if srgb_primaries && srgb_transfer {
+        return None;
+    }
+    // Unspecified parts are taken as sRGB's.
+    let primaries = if srgb_primaries { 1 } else { primaries };
+    let transfer = if transfer == 2 { 13 } else { transfer };
+    let cicp = CicpProfile {
+        color_primaries: CicpColorPrimaries::try_from(u8::try_from(primaries).ok()?).ok()?,
+        transfer_characteristics: TransferCharacteristics::try_from(u8::try_from(transfer).ok()?)
+            .ok()?,
+        matrix_coefficients: MatrixCoefficients::Identity,
+        full_range: true,
+    };
+    ColorProfile::new_from_cicp(cicp).encode().ok()
+}
+
+fn facts(bytes: &[u8], p: &AvifParser<'_>, limits: &Limits) -> Result<Facts, PrepError> {
+    let has_alpha = p.alpha_data().is_some();
+    let (width, height, grid) = if let Some(g) = p.grid_config() {
+        let (rows, cols) = (u32::from(g.rows), u32::from(g.columns));
+        if rows == 0 || cols == 0 {
+            return Err(PrepError::corrupt(FORMAT, "a grid without tiles"));
+        }
+        if p.grid_tile_count() != (rows * cols) as usize {
+            return Err(PrepError::corrupt(
+                FORMAT,
+                format!("the {cols}×{rows} grid has {} tiles", p.grid_tile_count()),
+            ));
+        }
+        // A declared output size is checked before any tile is looked at.
+        if g.output_width > 0 && g.output_height > 0 {
+            check_dimensions(g.output_width, g.output_height, 4, limits)?;
+        }
+        let tile = p.tile_data(0).map_err(|e| parse_error(bytes, e))?;
+        let m = av1_meta(bytes, &tile)?;
+        let (tile_w, tile_h) = (m.max_frame_width.get(), m.max_frame_height.get());
+        let full = (
+            u64::from(cols) * u64::from(tile_w),
+            u64::from(rows) * u64::from(tile_h),
+        );
+        let (w, h) = if g.output_width > 0 && g.output_height > 0 {
+            (g.output_width, g.output_height)
+        } else {
+            (
+                u32::try_from(full.0).unwrap_or(u32::MAX),
+                u32::try_from(full.1).unwrap_or(u32::MAX),
+            )
+        };
+        // The tiles must cover the output, and every tile row and column must show.
+        let covers = |n: u64, t: u64, out: u64| n * t >= out && (n - 1) * t < out;
+        if !covers(u64::from(cols), u64::from(tile_w), u64::from(w))
+            || !covers(u64::from(rows), u64::from(tile_h), u64::from(h))
+        {
+            return Err(PrepError::corrupt(
+                FORMAT,
+                format!("{cols}×{rows} tiles of {tile_w}×{tile_h} do not make {w}×{h}"),
+            ));
+        }
+        check_dimensions(w, h, bytes_per_pixel(&m, false), limits)?;
+        let grid = Grid {
+            rows,
+            cols,
+            tile_w,
+            tile_h,
+        };
+        (w, h, Some(grid))
+    } else {
+        let data = primary(bytes, p)?;
+        let m = av1_meta(bytes, &data)?;
+        let (w, h) = (m.max_frame_width.get(), m.max_frame_height.get());
+        check_dimensions(w, h, bytes_per_pixel(&m, has_alpha), limits)?;
+        (w, h, None)
+    };
+    let crop = p
+        .clean_aperture()
+        .and_then(|c| clean_aperture(c, width, height));
+    // MIAF: irot/imir are the orientation; the EXIF orientation only without them (a
+    // non-MIAF writer), as for HEIC. An EXIF item that cannot be read is normal.
+    let mut recovery = Vec::new();
+    let orientation = if p.rotation().is_some() || p.mirror().is_some() {
+        orientation(
+            p.rotation().map_or(0, |r| r.angle),
+            p.mirror().map(|m| m.axis),
+        )
+    } else {
+        match p.exif() {
+            Some(Ok(exif)) => exif_orientation(&exif, &mut recovery),
+            Some(Err(_)) => {
+                recovery.push(Recovery::UnreadableExif);
+                Orientation::Normal
+            }
+            None => Orientation::Normal,
+        }
+    };
+    let (icc, nclx) = match p.color_info() {
+        Some(ColorInformation::IccProfile(icc)) => (Some(icc.clone()), None),
+        Some(ColorInformation::Nclx {
+            color_primaries,
+            transfer_characteristics,
+            matrix_coefficients,
+            full_range,
+        }) => (
+            nclx_profile(*color_primaries, *transfer_characteristics),
+            Some((*matrix_coefficients, *full_range)),
+        ),
+        None => (None, None),
+    };
+    Ok(Facts {
+        width,
+        height,
+        grid,
+        crop,
+        orientation,
+        icc,
+        recovery,
+        nclx,
+    })
+}
+
+fn box_error(e: BoxError) -> PrepError {
+    match e {
+        BoxError::Truncated(what) => PrepError::truncated(FORMAT, what),
+        BoxError::Corrupt(what) => PrepError::corrupt(FORMAT, what),
+        BoxError::NoStill => PrepError::internal("a sequence reached the still-image walk"),
+    }
+}
+
+/// The box walk's sizes (the `ispe` or grid output size, the tile count and area, the coded
+/// bytes), checked before zenavif-parse reads anything: it does not expose `ispe`, and
+/// checks its own memory budget only as it allocates. A sequence without a still image
+/// (no `meta`) has no walk; zenavif-parse's frame limit and the frame budget bound it.
+fn walk(bytes: &[u8], limits: &Limits) -> Result<(), PrepError> {
+    let samples = heif_boxes::sequence_samples(bytes).map_err(box_error)?;
+    if samples > u64::from(MAX_FRAMES) {
+        return Err(PrepError::TooManyFrames {
+            frames: samples,
+            max: u64::from(MAX_FRAMES),
+        });
+    }
+    let walk = match heif_boxes::primary(bytes, MAX_TILES as usize, b"av01") {
+        Ok(walk) => walk,
+        Err(BoxError::NoStill) => return Ok(()),
+        Err(e) => return Err(box_error(e)),
+    };
+    if !matches!(&walk.item_type, b"av01" | b"grid") {
+        return Err(PrepError::UnsupportedVariant {
+            format: FORMAT,
+            detail: format!(
+                "a primary image of type '{}' (AV1 or a grid of AV1 tiles is taken)",
+                String::from_utf8_lossy(&walk.item_type)
+            ),
+        });
+    }
+    if let Some((w, h)) = walk.size {
+        if w == 0 || h == 0 {
+            return Err(PrepError::corrupt(FORMAT, "zero width or height"));
+        }
+        check_dimensions(w, h, 4, limits)?;
+    }
+    if walk.tiles > MAX_TILES as usize {
+        return Err(PrepError::UnsupportedVariant {
+            format: FORMAT,
+            detail: format!(
+                "a grid of {} tiles (at most {MAX_TILES} are taken)",
+                walk.tiles
+            ),
+        });
+    }
+    if walk.tile_pixels > limits.max_pixels {
+        let (width, height) = walk.size.unwrap_or_default();
+        return Err(PrepError::TooManyPixels {
+            width,
+            height,
+            limit: limits.max_pixels,
+        });
+    }
+    // zenavif-parse copies tiles that are split over several extents: more coded bytes than
+    // the file holds means tiles that share their data, which no encoder writes.
+    let room = 2 * bytes.len() as u64 + 4096;
+    if walk.coded_bytes.max(walk.item_bytes) > room {
+        return Err(PrepError::corrupt(
+            FORMAT,
+            format!(
+                "the image items add up to {} bytes in a file of {}",
+                walk.coded_bytes.max(walk.item_bytes),
+                bytes.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>, PrepError> {
+    walk(bytes, limits)?;
+    let p = parse(bytes, limits)?;
+    let f = facts(bytes, &p, limits)?;
+    let (width, height) = f.crop.map_or((f.width, f.height), |(_, _, w, h)| (w, h));
+    let header = Header {
+        format: FORMAT,
+        width,
+        height,
+        orientation: f.orientation,
+        icc: f.icc,
+        cmyk: false,
+        recovery: f.recovery,
+    };
+    Ok(Pending::new(bytes, header, limits))
+}
+
+/// Converts a colour picture (and an alpha picture) to 8-bit pixels.
+fn to_pixels(
+    bytes: &[u8],
+    color: &Picture<'_>,
+    alpha: Option<(&Picture<'_>, bool)>,
+    nclx: Option<(u16, bool)>,
+) -> Result<Decoded, PrepError> {
+    let err = |e| av1_error(bytes, e);
+    let chroma = color.chroma().map_err(err)?;
+    let uv = if chroma == Chroma::Mono {
+        None
+    } else {
+        Some((color.plane(1).map_err(err)?, color.plane(2).map_err(err)?))
+    };
+    let seq = color.seq_color();
+    let (matrix, full_range) =
+        nclx.unwrap_or_else(|| seq.map_or((2, false), |s| (s.matrix, s.full_range)));
+    let src = Yuv {
+        y: color.plane(0).map_err(err)?,
+        uv,
+        chroma,
+        depth: color.bit_depth(),
+        matrix,
+        full_range,
+    };
+    let alpha = match alpha {
+        Some((a, premultiplied)) => {
+            if (a.width(), a.height()) != (color.width(), color.height()) {
+                return Err(PrepError::corrupt(FORMAT, "the alpha plane's size differs"));
+            }
+            Some(Alpha {
+                plane: a.plane(0).map_err(err)?,
+                depth: a.bit_depth(),
+                full_range: a.seq_color().is_some_and(|s| s.full_range),
+                premultiplied,
+            })
+        }
+        None => None,
+    };
+    let (w, h) = (color.width() as usize, color.height() as usize);
+    Ok(yuv::convert(&src, alpha.as_ref(), w, h))
+}
+
+/// Decodes one item (colour OBUs, optional alpha OBUs) to pixels.
+fn decode_item(
+    bytes: &[u8],
+    color: &[u8],
+    alpha: Option<&[u8]>,
+    premultiplied: bool,
+    nclx: Option<(u16, bool)>,
+    limits: &Limits,
+) -> Result<Decoded, PrepError> {
+    let err = |e| av1_error(bytes, e);
+    let no_picture = || av1_error(bytes, Av1Error::NoPicture);
+    let mut cd = Decoder::new(limits.max_pixels).map_err(err)?;
+    let pic = cd.decode(color).map_err(err)?.ok_or_else(no_picture)?;
+    let mut ad = match alpha {
+        Some(_) => Some(Decoder::new(limits.max_pixels).map_err(err)?),
+        None => None,
+    };
+    let apic = match (&mut ad, alpha) {
+        (Some(d), Some(a)) => Some(d.decode(a).map_err(err)?.ok_or_else(no_picture)?),
+        _ => None,
+    };
+    to_pixels(bytes, &pic, apic.as_ref().map(|a| (a, premultiplied)), nclx)
+}
+
+/// The grid's tiles, decoded in parallel one tile row at a time, pasted on the canvas.
+fn decode_grid(
+    bytes: &[u8],
+    p: &AvifParser<'_>,
+    f: &Facts,
+    g: Grid,
+    limits: &Limits,
+) -> Result<Decoded, PrepError> {
+    let (w, h) = (f.width as usize, f.height as usize);
+    let mut canvas: Option<Decoded> = None;
+    for row in 0..g.rows {
+        let tiles: Vec<Decoded> = (0..g.cols)
+            .into_par_iter()
+            .map(|col| {
+                let i = (row * g.cols + col) as usize;
+                let data = p.tile_data(i).map_err(|e| parse_error(bytes, e))?;
+                let tile = decode_item(bytes, &data, None, false, f.nclx, limits)?;
+                if (tile.width, tile.height) != (g.tile_w, g.tile_h) {
+                    return Err(PrepError::corrupt(
+                        FORMAT,
+                        "the grid's tiles differ in size",
+                    ));
+                }
+                Ok(tile)
+            })
+            .collect::<Result<_, _>>()?;
+        for (col, tile) in tiles.into_iter().enumerate() {
+            let c = canvas.get_or_insert_with(|| Decoded {
+                width: f.width,
+                height: f.height,
+                layout: tile.layout,
+                pixels: vec![0; w * h * tile.layout.bpp()],
+                recovery: Vec::new(),
+            });
+            if c.layout != tile.layout {
+                return Err(PrepError::corrupt(
+                    FORMAT,
+                    "the grid's tiles differ in format",
+                ));
+            }
+            let bpp = tile.layout.bpp();
+            let (x0, y0) = (col * g.tile_w as usize, row as usize * g.tile_h as usize);
+            let cw = (g.tile_w as usize).min(w - x0);
+            for (ty, src) in tile
+                .pixels
+                .chunks_exact(g.tile_w as usize * bpp)
+                .enumerate()
+            {
+                let y = y0 + ty;
+                if y >= h {
+                    break;
+                }
+                let at = (y * w + x0) * bpp;
+                c.pixels[at..at + cw * bpp].copy_from_slice(&src[..cw * bpp]);
+            }
+        }
+    }
+    canvas.ok_or_else(|| PrepError::corrupt(FORMAT, "a grid without tiles"))
+}
+
+/// Cuts `(x, y, w, h)` out of `d`.
+fn crop(d: Decoded, (x, y, w, h): (u32, u32, u32, u32)) -> Decoded {
+    let bpp = d.layout.bpp();
+    let (x, y, w, h) = (x as usize, y as usize, w as usize, h as usize);
+    let stride = d.width as usize * bpp;
+    let mut pixels = Vec::with_capacity(w * h * bpp);
+    for row in d.pixels.chunks_exact(stride).skip(y).take(h) {
+        pixels.extend_from_slice(&row[x * bpp..(x + w) * bpp]);
+    }
+    Decoded {
+        width: w as u32,
+        height: h as u32,
+        layout: d.layout,
+        pixels,
+        recovery: d.recovery,
+    }
+}
+
+pub(super) fn decode(pending: Pending<'_>) -> Result<Decoded, PrepError> {
+    let bytes = pending.bytes;
+    let limits = &pending.limits;
+    let p = parse(bytes, limits)?;
+    let f = facts(bytes, &p, limits)?;
+    let img = match f.grid {
+        Some(g) => decode_grid(bytes, &p, &f, g, limits)?,
+        None => {
+            let color = primary(bytes, &p)?;
+            let alpha = match p.alpha_data() {
+                Some(a) => Some(a.map_err(|e| parse_error(bytes, e))?),
+                None => None,
+            };
+            let img = decode_item(
+                bytes,
+                &color,
+                alpha.as_deref(),
+                p.premultiplied_alpha(),
+                f.nclx,
+                limits,
+            )?;
+            if (img.width, img.height) != (f.width, f.height) {
+                return Err(PrepError::corrupt(
+                    FORMAT,
+                    "the AV1 frame's size differs from its sequence header",
+                ));
+            }
+            img
+        }
+    };
+    Ok(match f.crop {
+        Some(rect) => crop(img, rect),
+        None => img,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequences.
+
+/// The frame durations and size of an AVIF sequence, checked against the budget; a still
+/// AVIF scans as one frame.
+pub(super) fn scan(
+    bytes: &[u8],
+    limits: &Limits,
+    budget: &FrameBudget,
+) -> Result<AnimScan, PrepError> {
+    let p = parse(bytes, limits)?;
+    let one = |width, height| AnimScan {
+        width,
+        height,
+        delays: vec![0],
+        repeat: ::gif::Repeat::Infinite,
+        palette: PaletteHint::FromPixels,
+        recovery: Vec::new(),
+    };
+    let Some(info) = p.animation_info().filter(|i| i.frame_count > 1) else {
+        return Ok(one(0, 0));
+    };
+    let first = p.frame(0).map_err(|e| parse_error(bytes, e))?;
+    let m = av1_meta(bytes, &first.data)?;
+    let (w, h) = (m.max_frame_width.get(), m.max_frame_height.get());
+    check_dimensions(w, h, 4, limits)?;
+    let count = info.frame_count as u64;
+    let mut delays = Vec::new();
+    for (i, frame) in p.frames().enumerate() {
+        let n = i as u64 + 1;
+        budget.admit(n, w, h, |at_most| Ok((count - n).min(at_most)))?;
+        delays.push(frame.map_err(|e| parse_error(bytes, e))?.duration_ms);
+    }
+    Ok(AnimScan {
+        width: w,
+        height: h,
+        delays,
+        repeat: match u16::try_from(info.loop_count) {
+            Ok(0) => ::gif::Repeat::Infinite,
+            Ok(n) => ::gif::Repeat::Finite(n),
+            Err(_) => ::gif::Repeat::Infinite,
+        },
+        palette: PaletteHint::FromPixels,
+        recovery: Vec::new(),
+    })
+}
+
+/// The frames of an AVIF sequence, decoded in order by one AV1 decoder per track.
+pub(super) struct Frames<'a> {
+    bytes: &'a [u8],
+    parser: AvifParser<'a>,
+    limits: Limits,
+    nclx: Option<(u16, bool)>,
+    color: Decoder,
+    alpha: Option<Decoder>,
+    next: usize,
+    count: usize,
+    width: u32,
+    height: u32,
+    screen: Vec<u8>,
+}
+
+impl<'a> Frames<'a> {
+    pub(super) fn new(
+        bytes: &'a [u8],
+        limits: &Limits,
+        scan: &AnimScan,
+    ) -> Result<Frames<'a>, PrepError> {
+        let parser = parse(bytes, limits)?;
+        let count = parser.animation_info().map_or(0, |i| i.frame_count);
+        if count != scan.delays.len() {
+            return Err(PrepError::corrupt(FORMAT, "the animation header changed"));
+        }
+        let nclx = match parser.color_info() {
+            Some(ColorInformation::Nclx {
+                matrix_coefficients,
+                full_range,
+                ..
+            }) => Some((*matrix_coefficients, *full_range)),
+            _ => None,
+        };
+        let err = |e| av1_error(bytes, e);
+        let has_alpha = parser.animation_info().is_some_and(|i| i.has_alpha);
+        Ok(Frames {
+            bytes,
+            color: Decoder::new(limits.max_pixels).map_err(err)?,
+            alpha: if has_alpha {
+                Some(Decoder::new(limits.max_pixels).map_err(err)?)
+            } else {
+                None
+            },
+            parser,
+            limits: *limits,
+            nclx,
+            next: 0,
+            count,
+            width: scan.width,
+            height: scan.height,
+            screen: vec![0; scan.width as usize * scan.height as usize * 4],
+        })
+    }
+}
+
+impl FrameSource for Frames<'_> {
+    fn next_screen(&mut self) -> Result<Option<&[u8]>, PrepError> {
+        if self.next >= self.count {
+            return Ok(None);
+        }
+        let bytes = self.bytes;
+        let err = |e| av1_error(bytes, e);
+        let frame = self
+            .parser
+            .frame(self.next)
+            .map_err(|e| parse_error(bytes, e))?;
+        self.next += 1;
+        check_dimensions(self.width, self.height, 4, &self.limits)?;
+        let pic = self.color.decode(&frame.data).map_err(err)?;
+        let apic = match (&mut self.alpha, &frame.alpha_data) {
+            (Some(d), Some(a)) => d.decode(a).map_err(err)?,
+            _ => None,
+        };
+        // A frame that shows nothing new keeps the previous screen.
+        let Some(pic) = pic else {
+            return Ok(Some(&self.screen));
+        };
+        if (pic.width(), pic.height()) != (self.width, self.height) {
+            return Err(PrepError::corrupt(
+                FORMAT,
+                "a frame's size differs from the first",
+            ));
+        }
+        let d = to_pixels(bytes, &pic, apic.as_ref().map(|a| (a, false)), self.nclx)?;
+        for (o, i) in self
+            .screen
+            .chunks_exact_mut(4)
+            .zip(d.pixels.chunks_exact(d.layout.bpp()))
+        {
+            o.copy_from_slice(&match d.layout {
+                Layout::L8 => [i[0], i[0], i[0], 255],
+                Layout::La8 => [i[0], i[0], i[0], i[1]],
+                Layout::Rgb8 => [i[0], i[1], i[2], 255],
+                Layout::Rgba8 => [i[0], i[1], i[2], i[3]],
+            });
+        }
+        Ok(Some(&self.screen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn irot_imir_make_exif_orientations() {
+        use Orientation as O;
+        assert_eq!(orientation(0, None), O::Normal);
+        assert_eq!(orientation(90, None), O::Rotate270);
+        assert_eq!(orientation(270, None), O::Rotate90);
+        assert_eq!(orientation(180, None), O::Rotate180);
+        assert_eq!(orientation(0, Some(1)), O::FlipHorizontal);
+        assert_eq!(orientation(0, Some(0)), O::FlipVertical);
+        assert_eq!(orientation(180, Some(0)), O::FlipHorizontal);
+        assert_eq!(orientation(270, Some(1)), O::Transpose);
+        assert_eq!(orientation(90, Some(0)), O::Transpose);
+        assert_eq!(orientation(90, Some(1)), O::Transverse);
+        assert_eq!(orientation(270, Some(0)), O::Transverse);
+    }
+
+    #[test]
+    fn clean_aperture_is_centred() {
+        let c = zenavif_parse::CleanAperture {
+            width_n: 100,
+            width_d: 1,
+            height_n: 50,
+            height_d: 1,
+            horiz_off_n: -10,
+            horiz_off_d: 1,
+            vert_off_n: 0,
+            vert_off_d: 1,
+        };
+        // Centre at 200 / 2 - 10: x from 40 to 140.
+        assert_eq!(clean_aperture(&c, 200, 100), Some((40, 25, 100, 50)));
+        // kimono.crop.avif: 385×330 at offsets (103, -308) in 722×1024: x = 271.5 → 272.
+        let k = zenavif_parse::CleanAperture {
+            width_n: 385,
+            width_d: 1,
+            height_n: 330,
+            height_d: 1,
+            horiz_off_n: 103,
+            horiz_off_d: 1,
+            vert_off_n: -308,
+            vert_off_d: 1,
+        };
+        assert_eq!(clean_aperture(&k, 722, 1024), Some((272, 39, 385, 330)));
+        // Too wide: ignored.
+        assert_eq!(clean_aperture(&c, 90, 100), None);
+    }
+
+    #[test]
+    fn cut_files_are_seen() {
+        let mut b = 16u32.to_be_bytes().to_vec();
+        b.extend_from_slice(b"ftypavif\0\0\0\0");
+        assert!(!is_cut(&b));
+        b.extend_from_slice(&100u32.to_be_bytes());
+        b.extend_from_slice(b"meta");
+        assert!(is_cut(&b));
+    }
+}

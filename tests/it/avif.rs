@@ -1,0 +1,468 @@
+//! AVIF input (cargo feature `avif`): the fixtures of `tests/fixtures/avif` through the
+//! pipeline against libavif's renderings, the orientation markers after every `irot`/`imir`
+//! and EXIF case, alpha, ICC, a grid and a sequence; libavif's own test images with their
+//! reference renderings (`clap`, `irot`, `imir`, 8/10/12-bit) when that corpus is on the
+//! machine; then hostile files built here, each a typed error before any pixel memory is taken.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use avatar_prep::{
+    prepare, ErrorKind, FramePolicy, ImageFormat, Orientation, OutputFormat, PrepOptions,
+};
+use avatar_tests::{decode, gif_frames, premultiplied_mean_diff, Pixels};
+
+use crate::alloc::largest_allocation_during;
+use crate::heif_build::{box_boundaries, grid_descriptor, grid_file, heif, Item};
+
+/// The `ftyp` brand and tile type of the files built here.
+const BRAND: (&[u8; 4], &[u8; 4]) = (b"avif", b"av01");
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/avif")
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// One row of `manifest.tsv`: file, stored size, orientation, alpha, icc, reference.
+struct Row {
+    file: String,
+    width: u32,
+    height: u32,
+    orientation: u16,
+    alpha: bool,
+    icc: bool,
+    reference: String,
+}
+
+fn manifest() -> Vec<Row> {
+    let text = std::fs::read_to_string(dir().join("manifest.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Row {
+                file: c[0].into(),
+                width: c[1].parse().unwrap(),
+                height: c[2].parse().unwrap(),
+                orientation: c[3].parse().unwrap(),
+                alpha: c[4] == "yes",
+                icc: c[5] == "yes",
+                reference: c[6].into(),
+            }
+        })
+        .collect()
+}
+
+/// The prepared PNG of `bytes`, decoded.
+fn prepared_png(name: &str, bytes: &[u8]) -> (avatar_prep::PreparedImage, Pixels) {
+    let opts = PrepOptions::default().format(OutputFormat::Png);
+    let out = prepare(bytes, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let px = decode(out.bytes());
+    (out, px)
+}
+
+#[test]
+fn every_avif_fixture_matches_its_libavif_rendering() {
+    let rows = manifest();
+    assert!(rows.len() >= 17, "{} rows", rows.len());
+    let mut report = Vec::new();
+    for row in &rows {
+        let (out, got) = prepared_png(&row.file, &read(&row.file));
+        let (_, want) = prepared_png(&row.reference, &read(&row.reference));
+        let src = out.source();
+        assert_eq!(src.format, ImageFormat::Avif, "{}", row.file);
+        assert_eq!(
+            (src.width, src.height),
+            (row.width, row.height),
+            "{}",
+            row.file
+        );
+        assert_eq!(
+            src.orientation.exif_value(),
+            row.orientation,
+            "{}",
+            row.file
+        );
+        assert_eq!(src.has_icc_profile, row.icc, "{}", row.file);
+        assert_eq!(out.icc_converted(), row.icc, "{}", row.file);
+        if row.alpha {
+            assert!(got.rgba.chunks_exact(4).any(|p| p[3] < 128), "{}", row.file);
+        }
+        let d = premultiplied_mean_diff(&got, &want);
+        report.push(format!("{}: {d:.2}", row.file));
+        // Same AV1 decoder family (dav1d); YUV -> RGB (float here, libyuv's fixed point
+        // there) and, for the ICC files, moxcms vs littlecms differ a little.
+        let tolerance = if row.icc { 2.5 } else { 2.0 };
+        assert!(
+            d <= tolerance,
+            "{} differs from its reference by {d:.2} (tolerance {tolerance})",
+            row.file
+        );
+    }
+    eprintln!("avif: {}", report.join(", "));
+}
+
+/// The 91×61 test picture has a red block top-left and a green block top-right; after the
+/// letterbox (91×61 → 512×343 at y = 84) they must be where a viewer shows them, whether the
+/// file turns it with `irot`/`imir` or, with neither, with EXIF.
+#[test]
+fn orientation_markers_land_in_the_right_corners() {
+    let rows = manifest();
+    let turned: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.file.contains("irot") || r.file.contains("exif"))
+        .collect();
+    assert_eq!(turned.len(), 7);
+    for row in turned {
+        let (out, px) = prepared_png(&row.file, &read(&row.file));
+        assert_eq!(out.side(), 512, "{}", row.file);
+        assert_ne!(
+            out.orientation_applied(),
+            Orientation::Normal,
+            "{}",
+            row.file
+        );
+        let top = (512 - 512 * 61 / 91) / 2;
+        let red = px.at(30, top + 30);
+        let green = px.at(512 - 15, top + 15);
+        assert!(
+            red[0] > 200 && red[1] < 60 && red[2] < 60,
+            "{}: top-left is {red:?}",
+            row.file
+        );
+        assert!(
+            green[1] > 200 && green[0] < 60 && green[2] < 60,
+            "{}: top-right is {green:?}",
+            row.file
+        );
+    }
+}
+
+#[test]
+fn alpha_is_kept_in_png_output_and_icc_is_converted() {
+    let scale = 512.0 / 91.0;
+    let top = (512 - 512 * 61 / 91) / 2;
+    for name in [
+        "avif-alpha.avif",
+        "avif-10bit-420-alpha.avif",
+        "avif-12bit-444-alpha.avif",
+    ] {
+        let (_, px) = prepared_png(name, &read(name));
+        // The fully transparent hole (36..52, 40..56 of 91×61) and the opaque red block.
+        let at = |x: f64, y: f64| px.at((x * scale) as u32, top + (y * scale) as u32);
+        assert!(at(44.0, 48.0)[3] < 10, "{name} hole: {:?}", at(44.0, 48.0));
+        assert_eq!(at(5.0, 5.0)[3], 255, "{name}");
+        assert!(at(88.0, 40.0)[3] < 60, "{name} fade: {:?}", at(88.0, 40.0));
+    }
+
+    let (out, px) = prepared_png("avif-icc-p3.avif", &read("avif-icc-p3.avif"));
+    assert!(out.source().has_icc_profile && out.icc_converted());
+    // P3 red (255, 0, 0) lies outside sRGB: it clips to full red, green and blue stay low.
+    let red = px.at(30, top + 30);
+    assert!(red[0] > 240 && red[1] < 60 && red[2] < 60, "{red:?}");
+}
+
+#[test]
+fn a_sequence_becomes_an_animated_gif_or_its_first_frame() {
+    let bytes = read("star-8bpc-with-alpha.avifs");
+    let out = prepare(&bytes, &PrepOptions::default()).unwrap();
+    assert_eq!(out.format(), ImageFormat::Gif);
+    assert!(out.frames() > 1, "{} frames", out.frames());
+    let frames = gif_frames(out.bytes());
+    assert_eq!(frames.len() as u32, out.frames());
+    // A star on a transparent background: some pixels opaque, the corners transparent.
+    let first = &frames[0].0;
+    assert!(first.pixels().any(|p| p[3] == 255));
+    assert_eq!(first.get_pixel(0, 0)[3], 0);
+    // Consecutive frames differ (the star turns).
+    assert_ne!(frames[0].0.as_raw(), frames[1].0.as_raw());
+
+    let opts = PrepOptions::default()
+        .frame_policy(FramePolicy::FirstFrame)
+        .max_frames(1);
+    let still = prepare(&bytes, &opts).unwrap();
+    assert_ne!(still.format(), ImageFormat::Gif);
+    assert_eq!(still.frames(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// libavif's test images (BSD-2-Clause), when they are on the machine.
+
+/// libavif's `tests/data`: `AVATAR_AVIF_CORPUS`, else `/work/shared/corpus/avif`.
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("AVATAR_AVIF_CORPUS")
+        .map_or_else(|| PathBuf::from("/work/shared/corpus/avif"), PathBuf::from);
+    dir.join("kimono.avif").exists().then_some(dir)
+}
+
+#[test]
+fn libavif_test_images_match_their_reference_renderings() {
+    let Some(dir) = corpus() else {
+        eprintln!("skipped: no libavif corpus (set AVATAR_AVIF_CORPUS to libavif's tests/data)");
+        return;
+    };
+    let read = |n: &str| std::fs::read(dir.join(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+    // (file, upright reference, stored size, orientation, tolerance). libavif's
+    // `kimono.<transform>.png` are the *coded* pixels of each file (checked below with the
+    // orientation off); shown upright, every one of them is `kimono.png`. fox and hato are
+    // compared with the photo they were encoded from (lossy, hence the larger tolerance).
+    type Case = (&'static str, &'static str, (u32, u32), u16, f64);
+    let cases: &[Case] = &[
+        ("kimono.avif", "kimono.png", (722, 1024), 1, 2.0),
+        ("kimono.rotate90.avif", "kimono.png", (1024, 722), 6, 2.0),
+        ("kimono.rotate270.avif", "kimono.png", (1024, 722), 8, 2.0),
+        (
+            "kimono.mirror-horizontal.avif",
+            "kimono.png",
+            (722, 1024),
+            2,
+            2.0,
+        ),
+        (
+            "kimono.mirror-vertical.avif",
+            "kimono.png",
+            (722, 1024),
+            4,
+            2.0,
+        ),
+        (
+            "kimono.mirror-vertical.rotate270.avif",
+            "kimono.png",
+            (1024, 722),
+            5,
+            2.0,
+        ),
+        ("kimono.crop.avif", "kimono.crop.png", (385, 330), 1, 2.0),
+        (
+            "fox.profile0.8bpc.yuv420.odd-width.odd-height.avif",
+            "fox.png",
+            (1203, 799),
+            1,
+            4.0,
+        ),
+        (
+            "fox.profile1.10bpc.yuv444.avif",
+            "fox.png",
+            (1204, 800),
+            1,
+            4.0,
+        ),
+        (
+            "hato.profile0.8bpc.yuv420.avif",
+            "hato.jpg",
+            (3082, 2048),
+            1,
+            5.0,
+        ),
+        (
+            "hato.profile0.10bpc.yuv420.avif",
+            "hato.jpg",
+            (3078, 2048),
+            1,
+            5.0,
+        ),
+        (
+            "hato.profile2.12bpc.yuv422.avif",
+            "hato.jpg",
+            (3078, 2048),
+            1,
+            5.0,
+        ),
+    ];
+    let mut report = Vec::new();
+    for &(file, reference, size, orientation, tolerance) in cases {
+        let (out, got) = prepared_png(file, &read(file));
+        let src = out.source();
+        assert_eq!((src.width, src.height), size, "{file}");
+        assert_eq!(src.orientation.exif_value(), orientation, "{file}");
+        // hato's 10/12-bit files are 4 columns narrower than the JPEG (a 0.1 % scale
+        // difference at 1024 px, inside the tolerance).
+        let (_, want) = prepared_png(reference, &read(reference));
+        let d = premultiplied_mean_diff(&got, &want);
+        report.push(format!("{file}: {d:.2}"));
+        assert!(
+            d <= tolerance,
+            "{file} differs from {reference} by {d:.2} (tolerance {tolerance})"
+        );
+        if orientation != 1 {
+            let coded = file.replace(".avif", ".png");
+            let o = PrepOptions::default()
+                .format(OutputFormat::Png)
+                .apply_orientation(false);
+            let got = decode(prepare(&read(file), &o).unwrap().bytes());
+            let want = decode(prepare(&read(&coded), &o).unwrap().bytes());
+            let d = premultiplied_mean_diff(&got, &want);
+            assert!(
+                d <= tolerance,
+                "{file} as coded differs from {coded} by {d:.2}"
+            );
+        }
+    }
+    // Monochrome: grey.
+    let (_, grey) = prepared_png(
+        "hato.profile2.8bpc.yuv422.monochrome.avif",
+        &read("hato.profile2.8bpc.yuv422.monochrome.avif"),
+    );
+    assert!(grey
+        .rgba
+        .chunks_exact(4)
+        .all(|p| p[0] == p[1] && p[1] == p[2]));
+    eprintln!("libavif corpus: {}", report.join(", "));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile files, built here.
+
+/// Prepares `bytes` under the counting allocator: the error kind, the largest allocation,
+/// the time taken.
+fn refused(what: &str, bytes: &[u8]) -> ErrorKind {
+    let t = Instant::now();
+    let (result, largest) =
+        largest_allocation_during(|| prepare(bytes, &PrepOptions::default()).map(|_| ()));
+    let took = t.elapsed();
+    let err = result.expect_err(what);
+    assert!(
+        largest < 4 << 20,
+        "{what}: allocated {largest} bytes before refusing ({err})"
+    );
+    assert!(took < Duration::from_secs(1), "{what}: took {took:?}");
+    assert_ne!(err.kind(), ErrorKind::Internal, "{what}: {err}");
+    err.kind()
+}
+
+#[test]
+fn header_bombs_are_refused_before_allocating() {
+    let single = |w: u32, h: u32| {
+        let item = Item {
+            id: 1,
+            kind: *b"av01",
+            ispe: Some((w, h)),
+            data: 0..100,
+        };
+        heif(BRAND, &[item], &[], &[0u8; 100])
+    };
+    assert_eq!(
+        refused("ispe 60000²", &single(60_000, 60_000)),
+        ErrorKind::DimensionsTooLarge
+    );
+    assert_eq!(
+        refused(
+            "grid 60000²",
+            &grid_file(BRAND, 1, 2, (60_000, 60_000), 512, false)
+        ),
+        ErrorKind::DimensionsTooLarge
+    );
+    // 64 × 64 = 4096 tiles: more than a grid may have.
+    assert_eq!(
+        refused(
+            "4096 tiles",
+            &grid_file(BRAND, 64, 64, (4096, 4096), 64, false)
+        ),
+        ErrorKind::UnsupportedFormat
+    );
+    // 32 × 32 tiles of 512² declared for a small output: 268 MP of tiles.
+    assert_eq!(
+        refused(
+            "tiles 268 MP",
+            &grid_file(BRAND, 32, 32, (4000, 3000), 512, false)
+        ),
+        ErrorKind::TooManyPixels
+    );
+    // 256 tiles that all point at the same bytes.
+    assert_eq!(
+        refused(
+            "shared tiles",
+            &grid_file(BRAND, 16, 16, (4000, 3000), 256, true)
+        ),
+        ErrorKind::Corrupt
+    );
+    // A real file whose ispe is rewritten to 60000².
+    let mut bytes = read("avif-420.avif");
+    let at = bytes.windows(4).position(|w| w == b"ispe").unwrap() + 8;
+    bytes[at..at + 4].copy_from_slice(&60_000u32.to_be_bytes());
+    bytes[at + 4..at + 8].copy_from_slice(&60_000u32.to_be_bytes());
+    assert_eq!(
+        refused("real file, ispe 60000²", &bytes),
+        ErrorKind::DimensionsTooLarge
+    );
+}
+
+#[test]
+fn a_grid_referencing_missing_tiles_is_corrupt() {
+    let mut mdat = grid_descriptor(1, 2, 1024, 512);
+    let desc = 0..mdat.len() as u32;
+    mdat.extend([0u8; 64]);
+    let items = [
+        Item {
+            id: 1,
+            kind: *b"grid",
+            ispe: Some((1024, 512)),
+            data: desc,
+        },
+        Item {
+            id: 2,
+            kind: *b"av01",
+            ispe: Some((512, 512)),
+            data: 12..76,
+        },
+    ];
+    // Tile 99 has no item; and a grid of 2 naming only one tile.
+    assert_eq!(
+        refused("missing tile", &heif(BRAND, &items, &[2, 99], &mdat)),
+        ErrorKind::Corrupt
+    );
+    assert_eq!(
+        refused("too few tiles", &heif(BRAND, &items, &[2], &mdat)),
+        ErrorKind::Corrupt
+    );
+}
+
+/// A sequence whose sample-size table claims `count` samples of a constant size: a dozen
+/// bytes that a parser turns into a table of `count` entries.
+fn claimed_samples(count: u32) -> Vec<u8> {
+    let mut bytes = read("star-8bpc-with-alpha.avifs");
+    let at = bytes.windows(4).position(|w| w == b"stsz").unwrap() + 4;
+    bytes[at + 4..at + 8].copy_from_slice(&1000u32.to_be_bytes());
+    bytes[at + 8..at + 12].copy_from_slice(&count.to_be_bytes());
+    bytes
+}
+
+#[test]
+fn a_huge_sequence_is_refused_before_allocating() {
+    for count in [50_000_000, 1_000_000] {
+        assert_eq!(
+            refused(&format!("{count} samples"), &claimed_samples(count)),
+            ErrorKind::TooManyFrames
+        );
+    }
+}
+
+#[test]
+fn truncation_at_every_box_boundary_is_truncated() {
+    for name in [
+        "avif-grid-2x2.avif",
+        "avif-alpha.avif",
+        "star-8bpc-with-alpha.avifs",
+    ] {
+        let bytes = read(name);
+        let mut cuts = Vec::new();
+        box_boundaries(&bytes, 0, bytes.len(), &mut cuts);
+        // Cutting off a trailing `free` box loses nothing.
+        let mut top = Vec::new();
+        box_boundaries(&bytes, 0, bytes.len(), &mut top);
+        let end = match top.iter().rev().nth(1) {
+            Some(&last) if &bytes[last + 4..last + 8] == b"free" => last,
+            _ => bytes.len(),
+        };
+        cuts.retain(|&c| c > 0 && c < end);
+        assert!(cuts.len() > 10, "{name}: {} boundaries", cuts.len());
+        for cut in cuts {
+            let kind = refused(&format!("{name} cut at {cut}"), &bytes[..cut]);
+            assert_eq!(kind, ErrorKind::Truncated, "{name} cut at {cut}");
+        }
+    }
+}
