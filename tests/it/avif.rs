@@ -5,104 +5,25 @@
 //! machine; then hostile files built here, each a typed error before any pixel memory is taken.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use avatar_prep::{
     prepare, ErrorKind, FramePolicy, ImageFormat, Orientation, OutputFormat, PrepOptions,
 };
-use avatar_tests::{decode, gif_frames, premultiplied_mean_diff, Pixels};
+use avatar_tests::{decode, gif_frames, premultiplied_mean_diff};
 
-use crate::alloc::largest_allocation_during;
 use crate::heif_build::{box_boundaries, grid_descriptor, grid_file, heif, Item};
+use crate::heif_fixtures::{prepared_png, refused, Fixtures, Row};
+
+const FIXTURES: Fixtures = Fixtures("avif");
 
 /// The `ftyp` brand and tile type of the files built here.
 const BRAND: (&[u8; 4], &[u8; 4]) = (b"avif", b"av01");
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/avif")
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// One row of `manifest.tsv`: file, stored size, orientation, alpha, icc, reference.
-struct Row {
-    file: String,
-    width: u32,
-    height: u32,
-    orientation: u16,
-    alpha: bool,
-    icc: bool,
-    reference: String,
-}
-
-fn manifest() -> Vec<Row> {
-    let text = std::fs::read_to_string(dir().join("manifest.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: c[0].into(),
-                width: c[1].parse().unwrap(),
-                height: c[2].parse().unwrap(),
-                orientation: c[3].parse().unwrap(),
-                alpha: c[4] == "yes",
-                icc: c[5] == "yes",
-                reference: c[6].into(),
-            }
-        })
-        .collect()
-}
-
-/// The prepared PNG of `bytes`, decoded.
-fn prepared_png(name: &str, bytes: &[u8]) -> (avatar_prep::PreparedImage, Pixels) {
-    let opts = PrepOptions::default().format(OutputFormat::Png);
-    let out = prepare(bytes, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let px = decode(out.bytes());
-    (out, px)
-}
-
 #[test]
 fn every_avif_fixture_matches_its_libavif_rendering() {
-    let rows = manifest();
-    assert!(rows.len() >= 17, "{} rows", rows.len());
-    let mut report = Vec::new();
-    for row in &rows {
-        let (out, got) = prepared_png(&row.file, &read(&row.file));
-        let (_, want) = prepared_png(&row.reference, &read(&row.reference));
-        let src = out.source();
-        assert_eq!(src.format, ImageFormat::Avif, "{}", row.file);
-        assert_eq!(
-            (src.width, src.height),
-            (row.width, row.height),
-            "{}",
-            row.file
-        );
-        assert_eq!(
-            src.orientation.exif_value(),
-            row.orientation,
-            "{}",
-            row.file
-        );
-        assert_eq!(src.has_icc_profile, row.icc, "{}", row.file);
-        assert_eq!(out.icc_converted(), row.icc, "{}", row.file);
-        if row.alpha {
-            assert!(got.rgba.chunks_exact(4).any(|p| p[3] < 128), "{}", row.file);
-        }
-        let d = premultiplied_mean_diff(&got, &want);
-        report.push(format!("{}: {d:.2}", row.file));
-        // Same AV1 decoder family (dav1d); YUV -> RGB (float here, libyuv's fixed point
-        // there) and, for the ICC files, moxcms vs littlecms differ a little.
-        let tolerance = if row.icc { 2.5 } else { 2.0 };
-        assert!(
-            d <= tolerance,
-            "{} differs from its reference by {d:.2} (tolerance {tolerance})",
-            row.file
-        );
-    }
+    // Same decoder family as the reference (libavif); YUV -> RGB (float here, fixed point
+    // there) and, for the ICC files, moxcms vs lcms differ a little.
+    let report = FIXTURES.check_against_references(ImageFormat::Avif, 17);
     eprintln!("avif: {}", report.join(", "));
 }
 
@@ -111,14 +32,14 @@ fn every_avif_fixture_matches_its_libavif_rendering() {
 /// file turns it with `irot`/`imir` or, with neither, with EXIF.
 #[test]
 fn orientation_markers_land_in_the_right_corners() {
-    let rows = manifest();
+    let rows = FIXTURES.manifest();
     let turned: Vec<&Row> = rows
         .iter()
         .filter(|r| r.file.contains("irot") || r.file.contains("exif"))
         .collect();
     assert_eq!(turned.len(), 7);
     for row in turned {
-        let (out, px) = prepared_png(&row.file, &read(&row.file));
+        let (out, px) = FIXTURES.prepared_png(&row.file);
         assert_eq!(out.side(), 512, "{}", row.file);
         assert_ne!(
             out.orientation_applied(),
@@ -151,7 +72,7 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
         "avif-10bit-420-alpha.avif",
         "avif-12bit-444-alpha.avif",
     ] {
-        let (_, px) = prepared_png(name, &read(name));
+        let (_, px) = FIXTURES.prepared_png(name);
         // The fully transparent hole (36..52, 40..56 of 91×61) and the opaque red block.
         let at = |x: f64, y: f64| px.at((x * scale) as u32, top + (y * scale) as u32);
         assert!(at(44.0, 48.0)[3] < 10, "{name} hole: {:?}", at(44.0, 48.0));
@@ -159,7 +80,7 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
         assert!(at(88.0, 40.0)[3] < 60, "{name} fade: {:?}", at(88.0, 40.0));
     }
 
-    let (out, px) = prepared_png("avif-icc-p3.avif", &read("avif-icc-p3.avif"));
+    let (out, px) = FIXTURES.prepared_png("avif-icc-p3.avif");
     assert!(out.source().has_icc_profile && out.icc_converted());
     // P3 red (255, 0, 0) lies outside sRGB: it clips to full red, green and blue stay low.
     let red = px.at(30, top + 30);
@@ -168,7 +89,7 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
 
 #[test]
 fn a_sequence_becomes_an_animated_gif_or_its_first_frame() {
-    let bytes = read("star-8bpc-with-alpha.avifs");
+    let bytes = FIXTURES.read("star-8bpc-with-alpha.avifs");
     let out = prepare(&bytes, &PrepOptions::default()).unwrap();
     assert_eq!(out.format(), ImageFormat::Gif);
     assert!(out.frames() > 1, "{} frames", out.frames());
@@ -317,23 +238,6 @@ fn libavif_test_images_match_their_reference_renderings() {
 // ---------------------------------------------------------------------------------------------
 // Hostile files, built here.
 
-/// Prepares `bytes` under the counting allocator: the error kind, the largest allocation,
-/// the time taken.
-fn refused(what: &str, bytes: &[u8]) -> ErrorKind {
-    let t = Instant::now();
-    let (result, largest) =
-        largest_allocation_during(|| prepare(bytes, &PrepOptions::default()).map(|_| ()));
-    let took = t.elapsed();
-    let err = result.expect_err(what);
-    assert!(
-        largest < 4 << 20,
-        "{what}: allocated {largest} bytes before refusing ({err})"
-    );
-    assert!(took < Duration::from_secs(1), "{what}: took {took:?}");
-    assert_ne!(err.kind(), ErrorKind::Internal, "{what}: {err}");
-    err.kind()
-}
-
 #[test]
 fn header_bombs_are_refused_before_allocating() {
     let single = |w: u32, h: u32| {
@@ -381,7 +285,7 @@ fn header_bombs_are_refused_before_allocating() {
         ErrorKind::Corrupt
     );
     // A real file whose ispe is rewritten to 60000².
-    let mut bytes = read("avif-420.avif");
+    let mut bytes = FIXTURES.read("avif-420.avif");
     let at = bytes.windows(4).position(|w| w == b"ispe").unwrap() + 8;
     bytes[at..at + 4].copy_from_slice(&60_000u32.to_be_bytes());
     bytes[at + 4..at + 8].copy_from_slice(&60_000u32.to_be_bytes());
@@ -424,7 +328,7 @@ fn a_grid_referencing_missing_tiles_is_corrupt() {
 /// A sequence whose sample-size table claims `count` samples of a constant size: a dozen
 /// bytes that a parser turns into a table of `count` entries.
 fn claimed_samples(count: u32) -> Vec<u8> {
-    let mut bytes = read("star-8bpc-with-alpha.avifs");
+    let mut bytes = FIXTURES.read("star-8bpc-with-alpha.avifs");
     let at = bytes.windows(4).position(|w| w == b"stsz").unwrap() + 4;
     bytes[at + 4..at + 8].copy_from_slice(&1000u32.to_be_bytes());
     bytes[at + 8..at + 12].copy_from_slice(&count.to_be_bytes());
@@ -448,7 +352,7 @@ fn truncation_at_every_box_boundary_is_truncated() {
         "avif-alpha.avif",
         "star-8bpc-with-alpha.avifs",
     ] {
-        let bytes = read(name);
+        let bytes = FIXTURES.read(name);
         let mut cuts = Vec::new();
         box_boundaries(&bytes, 0, bytes.len(), &mut cuts);
         // Cutting off a trailing `free` box loses nothing.

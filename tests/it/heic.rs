@@ -3,103 +3,21 @@
 //! and EXIF case, alpha and ICC; then hostile files built here, each a typed error before
 //! any pixel memory is taken.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use avatar_prep::{ErrorKind, ImageFormat, Orientation};
 
-use avatar_prep::{prepare, ErrorKind, ImageFormat, Orientation, OutputFormat, PrepOptions};
-use avatar_tests::{decode, premultiplied_mean_diff, Pixels};
-
-use crate::alloc::largest_allocation_during;
 use crate::heif_build::{box_boundaries, grid_descriptor, grid_file, heif, Item};
+use crate::heif_fixtures::{refused, Fixtures};
+
+const FIXTURES: Fixtures = Fixtures("heic");
 
 /// The `ftyp` brand and tile type of the files built here.
 const BRAND: (&[u8; 4], &[u8; 4]) = (b"heic", b"hvc1");
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/heic")
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// One row of `manifest.tsv`: file, stored size, orientation, alpha, icc, reference, notes.
-struct Row {
-    file: String,
-    width: u32,
-    height: u32,
-    orientation: u16,
-    alpha: bool,
-    icc: bool,
-    reference: String,
-}
-
-fn manifest() -> Vec<Row> {
-    let text = std::fs::read_to_string(dir().join("manifest.tsv")).unwrap();
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            Row {
-                file: c[0].into(),
-                width: c[1].parse().unwrap(),
-                height: c[2].parse().unwrap(),
-                orientation: c[3].parse().unwrap(),
-                alpha: c[4] == "yes",
-                icc: c[5] == "yes",
-                reference: c[6].into(),
-            }
-        })
-        .collect()
-}
-
-/// The prepared PNG of `bytes`, decoded.
-fn prepared_png(name: &str, bytes: &[u8]) -> (avatar_prep::PreparedImage, Pixels) {
-    let opts = PrepOptions::default().format(OutputFormat::Png);
-    let out = prepare(bytes, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let px = decode(out.bytes());
-    (out, px)
-}
-
 #[test]
 fn every_heic_fixture_matches_its_libheif_rendering() {
-    let rows = manifest();
-    assert!(rows.len() >= 12, "{} rows", rows.len());
-    let mut report = Vec::new();
-    for row in &rows {
-        let (out, got) = prepared_png(&row.file, &read(&row.file));
-        let (_, want) = prepared_png(&row.reference, &read(&row.reference));
-        let src = out.source();
-        assert_eq!(src.format, ImageFormat::Heic, "{}", row.file);
-        assert_eq!(
-            (src.width, src.height),
-            (row.width, row.height),
-            "{}",
-            row.file
-        );
-        assert_eq!(
-            src.orientation.exif_value(),
-            row.orientation,
-            "{}",
-            row.file
-        );
-        assert_eq!(src.has_icc_profile, row.icc, "{}", row.file);
-        assert_eq!(out.icc_converted(), row.icc, "{}", row.file);
-        if row.alpha {
-            assert!(got.rgba.chunks_exact(4).any(|p| p[3] < 128), "{}", row.file);
-        }
-        let d = premultiplied_mean_diff(&got, &want);
-        report.push(format!("{}: {d:.2}", row.file));
-        // Both HEVC decoders are exact; YCbCr -> RGB (chroma upsampling at the test picture's
-        // hard edges, integer vs float) and, for the ICC file, lcms vs moxcms differ a little.
-        let tolerance = if row.icc { 2.5 } else { 2.0 };
-        assert!(
-            d <= tolerance,
-            "{} differs from its reference by {d:.2} (tolerance {tolerance})",
-            row.file
-        );
-    }
+    // Same decoder family as the reference (libheif); YUV -> RGB (float here, fixed point
+    // there) and, for the ICC files, moxcms vs lcms differ a little.
+    let report = FIXTURES.check_against_references(ImageFormat::Heic, 12);
     eprintln!("heic: {}", report.join(", "));
 }
 
@@ -109,11 +27,12 @@ fn every_heic_fixture_matches_its_libheif_rendering() {
 /// neither, with EXIF alone.
 #[test]
 fn orientation_markers_land_in_the_right_corners() {
-    for row in manifest()
+    for row in FIXTURES
+        .manifest()
         .iter()
         .filter(|r| r.file.contains("irot") || r.file.contains("exif"))
     {
-        let (out, px) = prepared_png(&row.file, &read(&row.file));
+        let (out, px) = FIXTURES.prepared_png(&row.file);
         assert_eq!(out.side(), 512, "{}", row.file);
         let expected = if row.file.contains("irot") {
             Orientation::Normal // heic-decoder applied irot/imir
@@ -139,7 +58,7 @@ fn orientation_markers_land_in_the_right_corners() {
 
 #[test]
 fn alpha_is_kept_in_png_output_and_icc_is_converted() {
-    let (_, px) = prepared_png("heic-alpha.heic", &read("heic-alpha.heic"));
+    let (_, px) = FIXTURES.prepared_png("heic-alpha.heic");
     // The fully transparent hole (36..52, 40..56 of 91×61) and the opaque red block.
     let scale = 512.0 / 91.0;
     let top = (512 - 512 * 61 / 91) / 2;
@@ -148,7 +67,7 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
     assert_eq!(at(5.0, 5.0)[3], 255);
     assert!(at(88.0, 40.0)[3] < 60, "fade: {:?}", at(88.0, 40.0));
 
-    let (out, px) = prepared_png("heic-icc-p3.heic", &read("heic-icc-p3.heic"));
+    let (out, px) = FIXTURES.prepared_png("heic-icc-p3.heic");
     assert!(out.source().has_icc_profile && out.icc_converted());
     // P3 red (255, 0, 0) lies outside sRGB: it clips to full red, green and blue stay low.
     let red = px.at(30, top + 30);
@@ -157,23 +76,6 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
 
 // ---------------------------------------------------------------------------------------------
 // Hostile files, built here.
-
-/// Prepares `bytes` under the counting allocator: the error kind, the largest allocation,
-/// the time taken.
-fn refused(what: &str, bytes: &[u8]) -> ErrorKind {
-    let t = Instant::now();
-    let (result, largest) =
-        largest_allocation_during(|| prepare(bytes, &PrepOptions::default()).map(|_| ()));
-    let took = t.elapsed();
-    let err = result.expect_err(what);
-    assert!(
-        largest < 4 << 20,
-        "{what}: allocated {largest} bytes before refusing ({err})"
-    );
-    assert!(took < Duration::from_secs(1), "{what}: took {took:?}");
-    assert_ne!(err.kind(), ErrorKind::Internal, "{what}: {err}");
-    err.kind()
-}
 
 #[test]
 fn header_bombs_are_refused_before_allocating() {
@@ -256,7 +158,7 @@ fn a_grid_referencing_missing_tiles_is_corrupt() {
 #[test]
 fn truncation_at_every_box_boundary_is_truncated() {
     for name in ["heic-grid-1030x580.heic", "heic-alpha.heic"] {
-        let bytes = read(name);
+        let bytes = FIXTURES.read(name);
         let mut cuts = Vec::new();
         box_boundaries(&bytes, 0, bytes.len(), &mut cuts);
         cuts.retain(|&c| c > 0 && c < bytes.len());

@@ -13,6 +13,8 @@ mod formats;
 mod heic;
 #[cfg(any(feature = "heic", feature = "avif"))]
 mod heif_build;
+#[cfg(any(feature = "heic", feature = "avif"))]
+mod heif_fixtures;
 mod limits;
 mod lossless;
 mod passthrough;
