@@ -325,6 +325,24 @@ fn a_grid_referencing_missing_tiles_is_corrupt() {
     );
 }
 
+#[test]
+fn a_box_size_near_u64_max_is_refused() {
+    // Found by the `avif` fuzz target: a 64-bit `largesize` close to u64::MAX wrapped the
+    // box's end offset and sliced out of bounds.
+    let huge = (u64::MAX - 7).to_be_bytes();
+    let mut top = FIXTURES.read("avif-420.avif");
+    top.extend_from_slice(&[0, 0, 0, 1]);
+    top.extend_from_slice(b"free");
+    top.extend_from_slice(&huge);
+    assert_eq!(refused("top-level largesize", &top), ErrorKind::Truncated);
+    // The same inside `meta`: `hdlr` rewritten in place (nothing after it moves).
+    let mut inner = FIXTURES.read("avif-420.avif");
+    let at = inner.windows(4).position(|w| w == b"hdlr").unwrap() - 4;
+    inner[at..at + 4].copy_from_slice(&1u32.to_be_bytes());
+    inner[at + 8..at + 16].copy_from_slice(&huge);
+    assert_eq!(refused("largesize inside meta", &inner), ErrorKind::Corrupt);
+}
+
 /// A sequence whose sample-size table claims `count` samples of a constant size: a dozen
 /// bytes that a parser turns into a table of `count` entries.
 fn claimed_samples(count: u32) -> Vec<u8> {

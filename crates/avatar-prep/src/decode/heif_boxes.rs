@@ -131,11 +131,12 @@ fn children(body: &[u8], top: bool) -> Walk<Vec<Child<'_>>> {
         if size < header {
             return corrupt(format!("a box smaller than its header ({size} bytes)"));
         }
-        let end = at as u64 + size;
-        if end > body.len() as u64 {
+        // Compared with what is left rather than added to `at`: a 64-bit `largesize` near
+        // u64::MAX would wrap the sum.
+        if size > (body.len() - at) as u64 {
             return Err(cut("the data ends inside a box"));
         }
-        let end = end as usize;
+        let end = at + size as usize;
         out.push((kind, &body[at + header as usize..end], at + header as usize));
         at = end;
     }
