@@ -7,6 +7,7 @@
 
 use avatar_prep::Orientation;
 
+pub mod heif_build;
 pub mod slack;
 
 /// The README's code blocks, run as doctests.

@@ -5,8 +5,8 @@
 
 use avatar_prep::{ErrorKind, ImageFormat, Orientation};
 
-use crate::heif_build::{box_boundaries, grid_descriptor, grid_file, heif, Item};
 use crate::heif_fixtures::{refused, Fixtures};
+use avatar_tests::heif_build::{box_boundaries, grid_descriptor, grid_file, heif, Item};
 
 const FIXTURES: Fixtures = Fixtures("heic");
 

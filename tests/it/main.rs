@@ -12,7 +12,6 @@ mod formats;
 #[cfg(feature = "heic")]
 mod heic;
 #[cfg(any(feature = "heic", feature = "avif"))]
-mod heif_build;
 #[cfg(any(feature = "heic", feature = "avif"))]
 mod heif_fixtures;
 mod limits;

@@ -62,6 +62,22 @@ fn claimed_png(w: u32, h: u32) -> Vec<u8> {
     bytes
 }
 
+/// Hostile HEIF files of one codec, named `names`: header bombs only the limit checks stop.
+#[cfg(any(feature = "heic", feature = "avif"))]
+fn heif_cases(
+    names: [&'static str; 2],
+    brand: (&[u8; 4], &[u8; 4]),
+) -> [(&'static str, Vec<u8>); 2] {
+    use avatar_tests::heif_build::grid_file;
+    [
+        (
+            names[0],
+            grid_file(brand, 1, 2, (60_000, 60_000), 512, false),
+        ),
+        (names[1], grid_file(brand, 32, 32, (4000, 3000), 512, false)),
+    ]
+}
+
 #[test]
 fn hostile_inputs_stay_under_the_ceilings() {
     const CEILING: u64 = 256 * 1024 * 1024;
@@ -86,7 +102,8 @@ fn hostile_inputs_stay_under_the_ceilings() {
     let mut exif = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
     exif.extend_from_slice(&[0xFF, 0xFF]); // 65535 IFD entries claimed, none there
     exif.resize(60_000, 0xAB);
-    let cases: Vec<(&str, Vec<u8>)> = vec![
+    #[allow(unused_mut)] // extended below only with the optional codecs
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
         ("png_claims_30000x30000.png", claimed_png(30_000, 30_000)),
         (
             "png_claims_100000x100000.png",
@@ -146,6 +163,24 @@ fn hostile_inputs_stay_under_the_ceilings() {
         ("bmp_claims_60000x60000.bmp", bmp_claiming(60_000, 60_000)),
         ("tiff_claims_60000x60000.tif", tiff_claiming(60_000, 60_000)),
     ];
+    // With the optional HEIF codecs: a grid declaring 60000x60000, and 32 x 32 tiles of 512²
+    // (268 MP of tiles) behind a 4000x3000 image.
+    #[cfg(feature = "heic")]
+    cases.extend(heif_cases(
+        [
+            "heic_grid_claims_60000x60000.heic",
+            "heic_1024_tiles_of_512.heic",
+        ],
+        (b"heic", b"hvc1"),
+    ));
+    #[cfg(feature = "avif")]
+    cases.extend(heif_cases(
+        [
+            "avif_grid_claims_60000x60000.avif",
+            "avif_1024_tiles_of_512.avif",
+        ],
+        (b"avif", b"av01"),
+    ));
     let mut worst = (Duration::ZERO, 0u64, "");
     for (name, bytes) in &cases {
         let path = tmp.path().join(name);

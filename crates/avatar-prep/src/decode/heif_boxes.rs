@@ -38,6 +38,9 @@ pub(super) struct Primary {
     pub tiles: usize,
     /// Sum of the tiles' `ispe` areas (0 when not declared).
     pub tile_pixels: u64,
+    /// The area the tiles cover: columns × the widest tile, rows × the tallest (what an
+    /// error about `tile_pixels` names).
+    pub tile_extent: (u32, u32),
     /// The coded bytes the decoder will copy for the grids: every grid's tiles (the primary's,
     /// an alpha grid's), plus the primary item's own when it is not a grid.
     pub coded_bytes: u64,
@@ -432,6 +435,7 @@ pub(super) fn primary(file: &[u8], max_tiles: usize, tile_type: &[u8; 4]) -> Wal
             tiles.len()
         ));
     }
+    let mut tile_max = (0u32, 0u32);
     for &id in tiles {
         match m.types.get(&id) {
             None => return corrupt(format!("the grid references a missing tile (item {id})")),
@@ -446,8 +450,11 @@ pub(super) fn primary(file: &[u8], max_tiles: usize, tile_type: &[u8; 4]) -> Wal
         p.coded_bytes = p.coded_bytes.saturating_add(bytes_of(id)?);
         if let Some((tw, th)) = m.ispe_of(id) {
             p.tile_pixels = p.tile_pixels.saturating_add(u64::from(tw) * u64::from(th));
+            tile_max = (tile_max.0.max(tw), tile_max.1.max(th));
         }
     }
+    let cover = |n: usize, side: u32| u32::try_from(n).map_or(u32::MAX, |n| n.saturating_mul(side));
+    p.tile_extent = (cover(columns, tile_max.0), cover(rows, tile_max.1));
     Ok(p)
 }
 

@@ -394,7 +394,8 @@ fn walk(bytes: &[u8], limits: &Limits) -> Result<(), PrepError> {
         });
     }
     if walk.tile_pixels > limits.max_pixels {
-        let (width, height) = walk.size.unwrap_or_default();
+        // Named by the area the tiles cover, which is what is over the limit.
+        let (width, height) = walk.tile_extent;
         return Err(PrepError::TooManyPixels {
             width,
             height,

@@ -3,7 +3,7 @@
 //! ISO/IEC 23008-12 describes, minimal: no codec configuration, which the decoders' limit
 //! checks never reach.
 
-pub(crate) fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
+pub fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(body.len() + 12);
     b.extend_from_slice(&((body.len() + 12) as u32).to_be_bytes());
     b.extend_from_slice(kind);
@@ -13,7 +13,7 @@ pub(crate) fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> 
     b
 }
 
-pub(crate) fn plain_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+pub fn plain_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(body.len() + 8);
     b.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
     b.extend_from_slice(kind);
@@ -22,22 +22,21 @@ pub(crate) fn plain_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
 }
 
 /// One item of a built file: its ID, type, `ispe`, and where its data is in `mdat`.
-pub(crate) struct Item {
+pub struct Item {
+    /// The item ID.
     pub id: u16,
+    /// The item type (`av01`, `hvc1`, `grid`, …).
     pub kind: [u8; 4],
+    /// The `ispe` property: width and height.
     pub ispe: Option<(u32, u32)>,
+    /// Where the item's data is, relative to the `mdat` body.
     pub data: std::ops::Range<u32>,
 }
 
 /// A HEIF file with `brand` (its major brand, and its coded item type, for the grid builder):
 /// `items`, primary item 1, `dimg` references from item 1 to `tiles`, and an
 /// `mdat` of `mdat` bytes. Item data offsets are relative to the `mdat` body.
-pub(crate) fn heif(
-    brand: (&[u8; 4], &[u8; 4]),
-    items: &[Item],
-    tiles: &[u16],
-    mdat: &[u8],
-) -> Vec<u8> {
+pub fn heif(brand: (&[u8; 4], &[u8; 4]), items: &[Item], tiles: &[u16], mdat: &[u8]) -> Vec<u8> {
     let build = |mdat_at: u32| {
         let mut infe = Vec::new();
         for it in items {
@@ -58,8 +57,11 @@ pub(crate) fn heif(
                     let mut body = w.to_be_bytes().to_vec();
                     body.extend_from_slice(&h.to_be_bytes());
                     ipco.extend(full_box(b"ispe", 0, 0, &body));
-                    let index = ipco_count(&ipco) as u8;
-                    ipma.extend_from_slice(&[1, 0x80 | index]);
+                    // 15-bit property indices (ipma flags 1): files of more than 127
+                    // items name properties past what 7 bits hold.
+                    let index = ipco_count(&ipco) as u16;
+                    ipma.push(1);
+                    ipma.extend_from_slice(&(0x8000 | index).to_be_bytes());
                 }
                 None => ipma.push(0),
             }
@@ -86,7 +88,7 @@ pub(crate) fn heif(
         meta.extend(full_box(b"iinf", 0, 0, &iinf));
         meta.extend(iref);
         let mut iprp = plain_box(b"ipco", &ipco);
-        iprp.extend(full_box(b"ipma", 0, 0, &ipma));
+        iprp.extend(full_box(b"ipma", 0, 1, &ipma));
         meta.extend(plain_box(b"iprp", &iprp));
         meta.extend(full_box(b"iloc", 0, 0, &iloc));
         let mut ftyp = brand.0.to_vec();
@@ -108,7 +110,7 @@ fn ipco_count(ipco: &[u8]) -> usize {
 }
 
 /// A grid descriptor: `rows` × `columns`, 32-bit output size.
-pub(crate) fn grid_descriptor(rows: u16, columns: u16, width: u32, height: u32) -> Vec<u8> {
+pub fn grid_descriptor(rows: u16, columns: u16, width: u32, height: u32) -> Vec<u8> {
     let mut d = vec![0, 1, (rows - 1) as u8, (columns - 1) as u8];
     d.extend_from_slice(&width.to_be_bytes());
     d.extend_from_slice(&height.to_be_bytes());
@@ -117,7 +119,7 @@ pub(crate) fn grid_descriptor(rows: u16, columns: u16, width: u32, height: u32) 
 
 /// A grid of `rows` × `columns` tiles of `tile`² (items 2…), each `tile_bytes` of data; with
 /// `shared`, every tile points at the same bytes.
-pub(crate) fn grid_file(
+pub fn grid_file(
     brand: (&[u8; 4], &[u8; 4]),
     rows: u16,
     columns: u16,
@@ -154,7 +156,7 @@ pub(crate) fn grid_file(
 }
 
 /// Every box boundary of the file, nested ones included (for boxes that contain boxes).
-pub(crate) fn box_boundaries(b: &[u8], start: usize, end: usize, out: &mut Vec<usize>) {
+pub fn box_boundaries(b: &[u8], start: usize, end: usize, out: &mut Vec<usize>) {
     let mut at = start;
     while at + 8 <= end {
         let size = u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
