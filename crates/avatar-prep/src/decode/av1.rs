@@ -5,8 +5,8 @@
 //! RAII guard (`Decoder` closes the context, `Data` unrefs the input buffer, `Picture`
 //! unrefs the picture), so each is released on every path, errors and panics included.
 //!
-//! Settings: one thread per decoder (the caller parallelises across files and grid tiles),
-//! a frame delay of 1 (a still image's picture comes out at once), film grain applied,
+//! Settings: two threads and two frame contexts per decoder (see [`Decoder::new`] for why;
+//! the caller still parallelises across files and grid tiles), film grain applied,
 //! only the highest spatial layer output, and a frame size limit from our [`Limits`].
 //!
 //! [`Limits`]: crate::Limits
@@ -68,8 +68,18 @@ impl Decoder {
         unsafe { dav1d_default_settings(NonNull::from(&mut settings).cast()) };
         // SAFETY: fully initialised by the call above.
         let mut s = unsafe { settings.assume_init() };
-        s.n_threads = 1;
-        s.max_frame_delay = 1;
+        // Two threads and a frame delay of 2: rav1d 1.1's single-frame-context path (one
+        // thread, delay 1) panics in its error handler on any frame that fails to decode
+        // (`on_error` unwraps the frame header that the failed decode already took), and a
+        // panic inside dav1d_send_data, an `extern "C"` function, cannot unwind: the process
+        // aborts. With more than one frame context, errors travel as return values. Found by
+        // the `avif` fuzz target; tested by `a_frame_that_fails_to_decode_is_corrupt`.
+        s.n_threads = 2;
+        s.max_frame_delay = 2;
+        // No logging: rav1d would print its diagnostics to stderr.
+        // SAFETY: `Dav1dLogger` is `repr(C)` with two `Option`s of a pointer and a function
+        // pointer, for which all zero bytes are `None`: a logger without a callback.
+        s.logger = unsafe { MaybeUninit::zeroed().assume_init() };
         s.apply_grain = 1;
         s.all_layers = 0;
         s.operating_point = 0;
@@ -108,7 +118,12 @@ impl Decoder {
                 return Err(Av1Error::Failed("decoding", r.0));
             }
         }
-        if got.is_none() {
+        // With two frame contexts the picture may still be in flight: the first call
+        // answers EAGAIN and sets rav1d's drain flag, the second waits for the frame.
+        for _ in 0..2 {
+            if got.is_some() {
+                break;
+            }
             got = self.next_picture()?;
         }
         Ok(got.map(|guard| Picture {
