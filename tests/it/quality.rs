@@ -55,8 +55,8 @@ fn lanczos3_resize(img: &Pixels, r: Rect, w: u32, h: u32) -> Vec<[u8; 3]> {
             let mut acc = [0f64; 3];
             for (k, wt) in ws.iter().enumerate() {
                 let p = line + (lo + k) * 4;
-                for c in 0..3 {
-                    acc[c] += wt * f64::from(img.rgba[p + c]);
+                for (a, &v) in acc.iter_mut().zip(&img.rgba[p..p + 3]) {
+                    *a += wt * f64::from(v);
                 }
             }
             rows[y * w + x] = acc;
@@ -68,8 +68,8 @@ fn lanczos3_resize(img: &Pixels, r: Rect, w: u32, h: u32) -> Vec<[u8; 3]> {
             let mut acc = [0f64; 3];
             for (k, wt) in ws.iter().enumerate() {
                 let p = rows[(lo + k) * w + x];
-                for c in 0..3 {
-                    acc[c] += wt * p[c];
+                for (a, v) in acc.iter_mut().zip(p) {
+                    *a += wt * v;
                 }
             }
             out[y * w + x] = acc.map(|v| v.round().clamp(0.0, 255.0) as u8);
@@ -85,8 +85,8 @@ fn psnr_region(out: &Pixels, r: Rect, reference: &[[u8; 3]]) -> f64 {
         for x in 0..r.w {
             let p = out.at(r.x + x, r.y + y);
             let q = reference[(y * r.w + x) as usize];
-            for c in 0..3 {
-                se += (f64::from(p[c]) - f64::from(q[c])).powi(2);
+            for (&a, &b) in p.iter().zip(&q) {
+                se += (f64::from(a) - f64::from(b)).powi(2);
             }
         }
     }

@@ -42,14 +42,14 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     jpeg_rgb(&select_channels(rgba, [0, 1, 2]), side, quality)
 }
 
-/// Encodes an RGB square as a baseline JPEG: 4:2:0 with each chroma sample the average of
-/// its 2×2 pixels (libjpeg's way; jpeg-encoder's default takes the top-left one: 0.4–0.8 %
-/// larger files on the corpus photos, and more chroma aliasing), grey images as one
-/// channel, optimised Huffman tables, JFIF header only.
+/// Encodes an RGB square as a baseline JPEG: 4:2:0 (jpeg-encoder's nearest-sample chroma),
+/// grey images as one channel, optimised Huffman tables, JFIF header only.
 ///
-/// Why the optimised tables stay although their pass is a third of the encode time
-/// (criterion `stage/encode_jpeg_1024_photo_q90_*`, benches/README.md): without them the
-/// files are 0.7–1.2 % larger, and larger than before even with averaged chroma.
+/// Measured alternatives (criterion `stage/encode_jpeg_1024_photo_q90_*` on a corpus photo's
+/// output square, benches/README.md): without the optimised tables the encode takes 8.0 ms
+/// instead of 11.8 ms but the files are 0.7–1.2 % larger; chroma averaged over 2×2 pixels
+/// (libjpeg's way) gives 0.4–0.8 % smaller files for 1.4 ms more. Neither is faster with
+/// files no larger, so the settings are unchanged.
 pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
     let side16 = u16::try_from(side)
         .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
@@ -58,7 +58,6 @@ pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, Pr
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
     enc.set_optimized_huffman_tables(true);
-    enc.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
     let done = if grey {
         let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
         enc.encode(&luma, side16, side16, jpeg_encoder::ColorType::Luma)

@@ -128,9 +128,8 @@ pub enum OutputFormat {
     /// and lossless sources (BMP, TIFF), PNG. The default.
     #[default]
     Auto,
-    /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (each chroma
-    /// sample the average of its 2×2 pixels; grey images as one channel), optimised Huffman
-    /// tables. Alpha is flattened onto white.
+    /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (grey
+    /// images as one channel), optimised Huffman tables. Alpha is flattened onto white.
     Jpeg,
     /// PNG: RGB(A) or grey(+alpha) 8-bit, whichever holds the pixels exactly.
     Png,
