@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-use avatar_tests::{jpeg, photo, png_rgba, JpegFixture};
+use avatar_tests::{corpus_like_photo, jpeg, photo, png_rgba, JpegFixture};
 use criterion::{criterion_group, criterion_main, Criterion};
 use fast_image_resize as fr;
 
@@ -17,6 +17,34 @@ fn decode_jpeg(bytes: &[u8], scale: Option<(u16, u16)>) -> Vec<u8> {
         dec.scale(w, h).unwrap();
     }
     dec.decode().unwrap()
+}
+
+/// A photo's 1024² output square as RGB: `corpus` through `prepare` (letterbox, as PNG so
+/// that no JPEG encode is in it), or the corpus-like synthetic photo when there is none.
+fn photo_square(corpus: Option<&[u8]>) -> Vec<u8> {
+    let Some(bytes) = corpus else {
+        return corpus_like_photo(1024, 1024, 3).rgb();
+    };
+    let opts = avatar_prep::PrepOptions::default()
+        .format(avatar_prep::OutputFormat::Png)
+        .fit(avatar_prep::Fit::Letterbox {
+            background: Some(avatar_prep::Rgba::WHITE),
+        });
+    let png = avatar_prep::prepare(bytes, &opts).unwrap();
+    let dec = png::Decoder::new(std::io::Cursor::new(png.bytes()));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    assert_eq!((info.width, info.height), (1024, 1024));
+    match info.color_type {
+        png::ColorType::Rgb => buf,
+        png::ColorType::Rgba => buf
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect(),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn stages(c: &mut Criterion) {
@@ -104,6 +132,42 @@ fn stages(c: &mut Criterion) {
             out.len()
         })
     });
+    // The encoder on what it really gets: a photo's 1024² output square (the corpus photo
+    // through `prepare` as PNG, else the corpus-like synthetic one), with the settings
+    // `prepare` uses (optimised Huffman tables, nearest-sample 4:2:0), without the
+    // optimised tables (what that pass costs) and with averaged chroma (libjpeg's way).
+    let photo_square = photo_square(corpus.as_deref());
+    type Setup = fn(&mut jpeg_encoder::Encoder<&mut Vec<u8>>);
+    let variants: [(&str, Setup); 4] = [
+        ("optimised", |e| e.set_optimized_huffman_tables(true)),
+        ("standard_tables", |e| e.set_optimized_huffman_tables(false)),
+        ("optimised_average_chroma", |e| {
+            e.set_optimized_huffman_tables(true);
+            e.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+        }),
+        ("standard_tables_average_chroma", |e| {
+            e.set_optimized_huffman_tables(false);
+            e.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+        }),
+    ];
+    for (name, setup) in variants {
+        let encode = |rgb: &[u8]| {
+            let mut out = Vec::new();
+            let mut enc = jpeg_encoder::Encoder::new(&mut out, 90);
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+            setup(&mut enc);
+            enc.encode(rgb, 1024, 1024, jpeg_encoder::ColorType::Rgb)
+                .unwrap();
+            out.len()
+        };
+        eprintln!(
+            "encode_jpeg_1024_photo_q90_{name}: {} bytes",
+            encode(&photo_square)
+        );
+        g.bench_function(format!("encode_jpeg_1024_photo_q90_{name}"), |b| {
+            b.iter(|| encode(black_box(&photo_square)))
+        });
+    }
     g.bench_function("encode_png_1024_rgba_fast", |b| {
         b.iter(|| {
             let mut out = Vec::new();

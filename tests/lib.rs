@@ -102,6 +102,187 @@ impl Pixels {
     }
 }
 
+impl Pixels {
+    /// These stored pixels turned upright for EXIF orientation `o` (the inverse of
+    /// [`Pixels::stored_for`], from the same definitions).
+    pub fn upright(&self, o: Orientation) -> Pixels {
+        let (w, h) = (self.width, self.height);
+        let swaps = matches!(o.exif_value(), 5..=8);
+        let (uw, uh) = if swaps { (h, w) } else { (w, h) };
+        let shown_at = |x: u32, y: u32| match o.exif_value() {
+            1 => (x, y),
+            2 => (w - 1 - x, y),
+            3 => (w - 1 - x, h - 1 - y),
+            4 => (x, h - 1 - y),
+            5 => (y, x),
+            6 => (h - 1 - y, x),
+            7 => (h - 1 - y, w - 1 - x),
+            8 => (y, w - 1 - x),
+            other => panic!("orientation {other}"),
+        };
+        let mut rgba = vec![0; self.rgba.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let (ux, uy) = shown_at(x, y);
+                let at = (uy as usize * uw as usize + ux as usize) * 4;
+                rgba[at..at + 4].copy_from_slice(&self.at(x, y));
+            }
+        }
+        Pixels {
+            width: uw,
+            height: uh,
+            rgba,
+        }
+    }
+}
+
+/// A deterministic hash of a lattice point, in 0..1.
+fn hash01(x: u32, y: u32, seed: u32) -> f32 {
+    let mut h = x.wrapping_mul(374_761_393)
+        ^ y.wrapping_mul(668_265_263)
+        ^ seed.wrapping_mul(2_246_822_519);
+    h = (h ^ (h >> 13)).wrapping_mul(1_274_126_177);
+    h ^= h >> 16;
+    (h >> 8) as f32 / (1u32 << 24) as f32
+}
+
+/// Smooth noise in -1..1: hashes on a `cell`-pixel lattice, interpolated bilinearly.
+fn value_noise(x: u32, y: u32, cell: u32, seed: u32) -> f32 {
+    let (cx, cy) = (x / cell, y / cell);
+    let (fx, fy) = (
+        (x % cell) as f32 / cell as f32,
+        (y % cell) as f32 / cell as f32,
+    );
+    let v = |i: u32, j: u32| hash01(cx + i, cy + j, seed) * 2.0 - 1.0;
+    let top = v(0, 0) * (1.0 - fx) + v(1, 0) * fx;
+    let bottom = v(0, 1) * (1.0 - fx) + v(1, 1) * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// A phone-photo-like picture made the way `../shared/bench/make_corpus.py` makes the bench
+/// corpus's photos: a scene (sky, ground, buildings with windows, trees, objects) drawn at
+/// 1/4 resolution and enlarged smoothly, then full-resolution texture at 6 px and 2 px,
+/// per-pixel grain (σ ≈ 2.6), thin dark wires and hard-edged sign lettering on top.
+pub fn corpus_like_photo(width: u32, height: u32, seed: u32) -> Pixels {
+    let r = |i: u32| hash01(i, 7, seed);
+    let (lw, lh) = (width.div_ceil(4) + 1, height.div_ceil(4) + 1);
+    let hz = (0.4 + 0.2 * r(0)) * lh as f32;
+    let buildings: Vec<[f32; 5]> = (0..6u32)
+        .map(|i| {
+            let b = |k: u32| r(10 + i * 8 + k);
+            let (x0, bw, bh) = (
+                b(0) * lw as f32,
+                (0.04 + 0.11 * b(1)) * lw as f32,
+                (0.1 + 0.35 * b(2)) * lh as f32,
+            );
+            [x0, bw, bh, 60.0 + 160.0 * b(3), 20.0 + 235.0 * b(4)]
+        })
+        .collect();
+    let blobs: Vec<[f32; 6]> = (0..12u32)
+        .map(|i| {
+            let b = |k: u32| r(100 + i * 8 + k);
+            [
+                b(0) * lw as f32,
+                hz + (b(1) - 0.2) * (lh as f32 - hz),
+                (0.02 + 0.08 * b(2)) * lw as f32,
+                255.0 * b(3),
+                255.0 * b(4),
+                255.0 * b(5),
+            ]
+        })
+        .collect();
+    let step = 9.0 * lh as f32 / 756.0;
+    let scene = |x: f32, y: f32| -> [f32; 3] {
+        let mut c = if y < hz {
+            let t = y / hz;
+            [60.0 + 140.0 * t, 110.0 + 100.0 * t, 180.0 + 45.0 * t]
+        } else {
+            let t = (y - hz) / (lh as f32 - hz);
+            [100.0 - 45.0 * t, 100.0 - 30.0 * t, 55.0 - 20.0 * t]
+        };
+        for &[x0, bw, bh, grey, win] in &buildings {
+            if x >= x0 && x < x0 + bw && y >= hz - bh && y < hz + 0.05 * lh as f32 {
+                let (u, v) = ((x - x0) % step / step, (y - hz + bh) % step / step);
+                c = if u < 0.35 && v < 0.45 {
+                    [win; 3]
+                } else {
+                    [grey; 3]
+                };
+            }
+        }
+        for &[cx, cy, rad, cr, cg, cb] in &blobs {
+            if (x - cx).powi(2) + (y - cy).powi(2) < rad * rad {
+                c = [cr, cg, cb];
+            }
+        }
+        c
+    };
+    let low: Vec<[f32; 3]> = (0..lh)
+        .flat_map(|y| (0..lw).map(move |x| (x, y)))
+        .map(|(x, y)| scene(x as f32, y as f32))
+        .collect();
+    let wires: Vec<(f32, f32, f32)> = (0..3u32)
+        .map(|i| {
+            (
+                r(200 + i) * 0.5 * height as f32,
+                (r(210 + i) - 0.5) * 0.2,
+                1.0 + 2.0 * r(220 + i) * height as f32 / 3024.0,
+            )
+        })
+        .collect();
+    let glyph = (0.03 * height as f32 / 7.0).max(1.0) as u32;
+    let signs: Vec<(u32, u32)> = (0..3u32)
+        .map(|i| {
+            (
+                (r(300 + i) * 0.6 * width as f32) as u32,
+                ((0.3 + 0.6 * r(310 + i)) * height as f32) as u32,
+            )
+        })
+        .collect();
+    Pixels::from_fn(width, height, |x, y| {
+        // The scene, enlarged bilinearly from 1/4 resolution.
+        let (fx, fy) = (x as f32 / 4.0, y as f32 / 4.0);
+        let (x0, y0) = (fx as u32, fy as u32);
+        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+        let at = |i: u32, j: u32| low[((y0 + j) * lw + x0 + i) as usize];
+        let mut c = [0f32; 3];
+        for (k, v) in c.iter_mut().enumerate() {
+            let top = at(0, 0)[k] * (1.0 - tx) + at(1, 0)[k] * tx;
+            let bottom = at(0, 1)[k] * (1.0 - tx) + at(1, 1)[k] * tx;
+            *v = top * (1.0 - ty) + bottom * ty;
+        }
+        let ground = if fy >= hz { 1.0 } else { 0.0 };
+        let lum = value_noise(x, y, 6, seed + 1) * (6.0 + 8.0 * ground)
+            + value_noise(x, y, 2, seed + 2) * (2.0 + 9.0 * ground)
+            + (hash01(x, y, seed + 3) - 0.5) * 9.0;
+        for v in &mut c {
+            *v += lum;
+        }
+        for &(y0, slope, thick) in &wires {
+            if (y as f32 - (y0 + slope * x as f32)).abs() < thick {
+                c = [30.0; 3];
+            }
+        }
+        for &(sx, sy) in &signs {
+            if x >= sx && y >= sy && x < sx + 72 * glyph && y < sy + 7 * glyph {
+                let (gx, gy) = ((x - sx) / glyph, (y - sy) / glyph);
+                if gx % 6 < 5 && hash01(gx, gy, seed + 4) < 0.45 {
+                    c = [250.0, 250.0, 240.0];
+                }
+            }
+        }
+        if x < width / 8 && x > width / 32 && y < height / 8 && y > height / 32 {
+            c = [220.0, 25.0, 25.0];
+        }
+        [
+            c[0].clamp(0.0, 255.0) as u8,
+            c[1].clamp(0.0, 255.0) as u8,
+            c[2].clamp(0.0, 255.0) as u8,
+            255,
+        ]
+    })
+}
+
 /// The eight EXIF orientations, in EXIF order 1–8.
 pub const ORIENTATIONS: [Orientation; 8] = Orientation::ALL;
 

@@ -17,6 +17,7 @@ mod heif_fixtures;
 mod limits;
 mod lossless;
 mod passthrough;
+mod quality;
 mod regressions;
 mod still;
 mod upload;

@@ -14,6 +14,7 @@ use crate::pixels::Layout;
 pub(crate) struct IccTransform {
     exec: Arc<moxcms::Transform8BitExecutor>,
     src_layout: moxcms::Layout,
+    dst_layout: moxcms::Layout,
 }
 
 fn profile_text(t: &ProfileText) -> String {
@@ -45,6 +46,22 @@ pub(crate) fn is_srgb(icc: &[u8]) -> bool {
 /// - A readable profile that cannot be converted → [`PrepError::ColorProfile`]: better no
 ///   avatar than one in silently wrong colours.
 pub(crate) fn icc_transform(icc: &[u8], layout: Layout) -> Result<Option<IccTransform>, PrepError> {
+    icc_transform_to(icc, layout, moxcms::Layout::Rgba)
+}
+
+/// [`icc_transform`] for [`to_rgb`]: the same decision, with RGB output.
+pub(crate) fn icc_transform_rgb(
+    icc: &[u8],
+    layout: Layout,
+) -> Result<Option<IccTransform>, PrepError> {
+    icc_transform_to(icc, layout, moxcms::Layout::Rgb)
+}
+
+fn icc_transform_to(
+    icc: &[u8],
+    layout: Layout,
+    dst_layout: moxcms::Layout,
+) -> Result<Option<IccTransform>, PrepError> {
     let Ok(profile) = ColorProfile::new_from_slice(icc) else {
         return Ok(None);
     };
@@ -65,17 +82,16 @@ pub(crate) fn icc_transform(icc: &[u8], layout: Layout) -> Result<Option<IccTran
     };
     let srgb = ColorProfile::new_srgb();
     let exec = profile
-        .create_transform_8bit(
-            src_layout,
-            &srgb,
-            moxcms::Layout::Rgba,
-            TransformOptions::default(),
-        )
+        .create_transform_8bit(src_layout, &srgb, dst_layout, TransformOptions::default())
         .map_err(|e| PrepError::ColorProfile {
             detail: format!("cannot convert the {description:?} profile to sRGB"),
             source: Some(Box::new(e)),
         })?;
-    Ok(Some(IccTransform { exec, src_layout }))
+    Ok(Some(IccTransform {
+        exec,
+        src_layout,
+        dst_layout,
+    }))
 }
 
 /// Expands `pixels` (`layout`) to RGBA, through the ICC conversion when there is one.
@@ -122,6 +138,42 @@ pub(crate) fn to_rgba(
         Layout::Rgba8 => out.copy_from_slice(pixels),
     }
     Ok(out)
+}
+
+/// Opaque `pixels` (`layout` [`Layout::L8`] or [`Layout::Rgb8`]) as RGB in `out` (cleared
+/// first), through the ICC conversion when there is one ([`icc_transform_rgb`]). `false`
+/// when there was nothing to do (RGB pixels without a conversion already are the result),
+/// `true` when `out` holds it.
+pub(crate) fn to_rgb(
+    pixels: &[u8],
+    layout: Layout,
+    icc: Option<&IccTransform>,
+    out: &mut Vec<u8>,
+) -> Result<bool, PrepError> {
+    let n = pixels.len() / layout.bpp();
+    out.clear();
+    match (icc, layout) {
+        (Some(t), Layout::L8 | Layout::Rgb8) if t.dst_layout == moxcms::Layout::Rgb => {
+            out.resize(n * 3, 0);
+            t.exec
+                .transform(pixels, out)
+                .map_err(|e| PrepError::ColorProfile {
+                    detail: "conversion to sRGB failed".into(),
+                    source: Some(Box::new(e)),
+                })?;
+        }
+        (None, Layout::L8) => {
+            out.reserve(n * 3);
+            out.extend(pixels.iter().flat_map(|&g| [g, g, g]));
+        }
+        (None, Layout::Rgb8) => return Ok(false),
+        _ => {
+            return Err(PrepError::internal(format!(
+                "RGB conversion of {layout:?} pixels"
+            )))
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -154,6 +154,35 @@ pub(crate) fn compose(side: u32, background: Rgba, content: &[u8], dst: Rect) ->
     canvas
 }
 
+/// The opaque path's [`compose`]: a `side` × `side` RGB square, written into `out` (cleared
+/// first), filled with `background`, with `content` (`dst.w` × `dst.h` RGB) copied in at
+/// `dst`.
+pub(crate) fn compose_rgb(
+    side: u32,
+    background: [u8; 3],
+    content: &[u8],
+    dst: Rect,
+    out: &mut Vec<u8>,
+) {
+    let s = side as usize;
+    out.clear();
+    out.reserve(s * s * 3);
+    for _ in 0..s {
+        out.extend_from_slice(&background);
+    }
+    for _ in 1..s {
+        out.extend_from_within(..s * 3);
+    }
+    let row = dst.w as usize * 3;
+    if row == 0 {
+        return;
+    }
+    for (y, src_row) in content.chunks_exact(row).take(dst.h as usize).enumerate() {
+        let start = ((dst.y as usize + y) * s + dst.x as usize) * 3;
+        out[start..start + row].copy_from_slice(src_row);
+    }
+}
+
 /// Paints every pixel of `rgba` over opaque `matte` (for output without alpha).
 pub(crate) fn flatten(rgba: &mut [u8], matte: Rgba) {
     let m = Rgba { a: 255, ..matte }.to_array();
@@ -189,5 +218,19 @@ mod tests {
         assert_eq!(px(1, 2), [1, 2, 3, 255]);
         assert_eq!(px(2, 2), [1, 2, 3, 255]);
         assert_eq!(px(3, 2), [9, 9, 9, 255]);
+    }
+
+    #[test]
+    fn compose_rgb_places_content_on_background() {
+        let content = [1, 2, 3].repeat(2);
+        let mut c = vec![7; 5];
+        compose_rgb(4, [9, 8, 7], &content, Rect::new(1, 2, 2, 1), &mut c);
+        assert_eq!(c.len(), 4 * 4 * 3);
+        let px = |x: usize, y: usize| &c[(y * 4 + x) * 3..(y * 4 + x) * 3 + 3];
+        assert_eq!(px(0, 0), [9, 8, 7]);
+        assert_eq!(px(3, 3), [9, 8, 7]);
+        assert_eq!(px(1, 2), [1, 2, 3]);
+        assert_eq!(px(2, 2), [1, 2, 3]);
+        assert_eq!(px(3, 2), [9, 8, 7]);
     }
 }

@@ -29,7 +29,8 @@
 //!    the small output square.
 //! 5. Converts to 8-bit sRGB: grey, palette, 16-bit, CMYK (the simple formula browsers use) and embedded ICC
 //!    profiles (Display P3, Adobe RGB, …).
-//! 6. Encodes JPEG (4:2:0, optimised Huffman tables) or PNG ([`OutputFormat`]). The output
+//! 6. Encodes JPEG (4:2:0, optimised Huffman tables) or PNG
+//!    ([`OutputFormat`]); opaque pixels going to JPEG stay RGB from the decode on. The output
 //!    is deterministic: the same input and options give the same bytes.
 //!
 //! Every failure is a [`PrepError`] whose [`kind`](PrepError::kind) has a stable snake_case

@@ -121,33 +121,71 @@ impl Orientation {
     /// Turns stored pixels (`width` × `height`, `bpp` bytes each, tightly packed) upright.
     /// Returns the upright pixels; their size is [`Orientation::upright_size`].
     pub(crate) fn apply(self, pixels: &[u8], width: u32, height: u32, bpp: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.apply_into(pixels, width, height, bpp, &mut out);
+        out
+    }
+
+    /// [`Orientation::apply`] into `out` (cleared first), so that a worker can reuse one
+    /// buffer from image to image.
+    pub(crate) fn apply_into(
+        self,
+        pixels: &[u8],
+        width: u32,
+        height: u32,
+        bpp: usize,
+        out: &mut Vec<u8>,
+    ) {
         let (w, h) = (width as usize, height as usize);
+        out.clear();
         if self == Orientation::Normal {
-            return pixels.to_vec();
+            out.extend_from_slice(pixels);
+            return;
         }
         let (uw, _) = self.upright_size(width, height);
         let uw = uw as usize;
-        let mut out = vec![0u8; pixels.len()];
-        // Walk the stored pixels in order (sequential reads); the writes are scattered
-        // only for the transposing orientations, on an output of at most 1024².
-        for y in 0..h {
-            let row = &pixels[y * w * bpp..(y + 1) * w * bpp];
-            for (x, px) in row.chunks_exact(bpp).enumerate() {
-                let (u, v) = match self {
-                    Orientation::Normal => (x, y),
-                    Orientation::FlipHorizontal => (w - 1 - x, y),
-                    Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
-                    Orientation::FlipVertical => (x, h - 1 - y),
-                    Orientation::Transpose => (y, x),
-                    Orientation::Rotate90 => (h - 1 - y, x),
-                    Orientation::Transverse => (h - 1 - y, w - 1 - x),
-                    Orientation::Rotate270 => (y, w - 1 - x),
-                };
-                let at = (v * uw + u) * bpp;
-                out[at..at + bpp].copy_from_slice(px);
+        out.resize(pixels.len(), 0);
+        if w == 0 || h == 0 {
+            return;
+        }
+        // `Layout::bpp` is 1–4.
+        match bpp {
+            1 => self.turn::<1>(pixels, w, h, uw, out),
+            2 => self.turn::<2>(pixels, w, h, uw, out),
+            3 => self.turn::<3>(pixels, w, h, uw, out),
+            _ => self.turn::<4>(pixels, w, h, uw, out),
+        }
+    }
+
+    /// Where the stored pixel (`x`, `y`) of a `w` × `h` image lands upright.
+    fn upright_xy(self, x: isize, y: isize, w: isize, h: isize) -> (isize, isize) {
+        match self {
+            Orientation::Normal => (x, y),
+            Orientation::FlipHorizontal => (w - 1 - x, y),
+            Orientation::Rotate180 => (w - 1 - x, h - 1 - y),
+            Orientation::FlipVertical => (x, h - 1 - y),
+            Orientation::Transpose => (y, x),
+            Orientation::Rotate90 => (h - 1 - y, x),
+            Orientation::Transverse => (h - 1 - y, w - 1 - x),
+            Orientation::Rotate270 => (y, w - 1 - x),
+        }
+    }
+
+    /// The loop of [`Orientation::apply_into`] for `B` bytes per pixel (1–4; the caller
+    /// checked `pixels.len()` against the size). Stored pixels are read in order; along a
+    /// stored row the upright position moves by a constant step, so each row is one walk.
+    fn turn<const B: usize>(self, pixels: &[u8], w: usize, h: usize, uw: usize, out: &mut [u8]) {
+        let (wi, hi, uwi) = (w as isize, h as isize, uw as isize);
+        let offset = |(u, v): (isize, isize)| (v * uwi + u) * B as isize;
+        for (y, row) in pixels.chunks_exact(w * B).take(h).enumerate() {
+            let y = y as isize;
+            let first = offset(self.upright_xy(0, y, wi, hi));
+            let step = offset(self.upright_xy(1, y, wi, hi)) - first;
+            for (x, px) in row.chunks_exact(B).enumerate() {
+                let at = (first + step * x as isize) as usize;
+                out[at..at + B].copy_from_slice(px);
             }
         }
-        out
     }
 }
 

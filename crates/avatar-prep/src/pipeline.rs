@@ -1,6 +1,11 @@
 //! The spine: header → limits → plan → decode → crop+resize → colour → compose → orient →
 //! encode, for stills; animations branch off to [`crate::animate`] after the header. Both
 //! end in [`assemble`], the one place a [`PreparedImage`] is made.
+//!
+//! Opaque pixels going to JPEG (every photo) take no detour after the decode: the Lanczos3
+//! pass, the ICC conversion, the letterbox bars, the orientation and the encoder all work on
+//! RGB, in two output-sized buffers the worker keeps ([`Preparer::opaque_jpeg`]). Anything
+//! with alpha, or going to PNG, is composited as RGBA.
 
 use std::cell::RefCell;
 use std::io::Read;
@@ -28,6 +33,43 @@ use crate::sniff::sniff;
 #[derive(Debug, Default)]
 pub struct Preparer {
     resampler: Resampler,
+    scratch: Scratch,
+}
+
+/// A worker's buffers, kept from image to image so that the pixels of every image after
+/// the first land in memory that is already mapped.
+#[derive(Default)]
+struct Scratch {
+    /// The decoded pixels' allocation (JPEG decodes into it), given back after the resize.
+    decoded: Vec<u8>,
+    /// The opaque path's two output-sized buffers (see [`Preparer::opaque_jpeg`]): each
+    /// step reads one and writes the other.
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+/// The largest decode buffer a worker keeps for the next image (a 12 MP photo decoded at
+/// full size is 36 MB; at the usual 1/2 scale, 9 MB). Larger ones are freed at once, so an
+/// idle worker never sits on the memory of the largest image it has seen.
+const KEEP_DECODED_MAX: usize = 40 << 20;
+
+impl Scratch {
+    fn give_back(&mut self, pixels: Vec<u8>) {
+        if pixels.capacity() <= KEEP_DECODED_MAX && pixels.capacity() > self.decoded.capacity() {
+            self.decoded = pixels;
+        }
+    }
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field(
+                "capacity",
+                &(self.decoded.capacity() + self.a.capacity() + self.b.capacity()),
+            )
+            .finish()
+    }
 }
 
 thread_local! {
@@ -100,9 +142,11 @@ fn check_options(o: &PrepOptions) -> Result<(), PrepError> {
     Ok(())
 }
 
-/// The DCT-domain reduction (1, 2, 4 or 8) that still leaves at least 1.5 times the output
-/// resolution for the Lanczos3 pass. (libvips keeps 2×, which rules out the common
-/// 4032 → 1024 case; 1.5× measured ≥ 40 dB PSNR against the full decode, see the tests.)
+/// The shrink-on-load rule: the DCT-domain reduction (1, 2, 4 or 8) that still leaves at
+/// least 1.5 times the output resolution for the Lanczos3 pass. (libvips keeps 2×, which
+/// rules out the common 4032 → 1024 case.) Measured against a full-size decode resampled
+/// with a float Lanczos3 (`tests/it/quality.rs`, a corpus-like 12 MP photo to 1024²): 50.5 dB
+/// PSNR at the 1/2 this picks; 1/4 would leave 1008 px for 1024 and measured 36.9 dB.
 fn shrink_factor(src: Rect, dst: Rect) -> u32 {
     let fits = |s: u32| {
         u64::from(src.w) * 2 >= u64::from(dst.w) * 3 * u64::from(s)
@@ -218,7 +262,7 @@ impl Preparer {
             }
             _ => 1,
         };
-        let decoded: Decoded = pending.decode(shrink)?;
+        let decoded: Decoded = pending.decode_reusing(shrink, &mut self.scratch.decoded)?;
         let (plan, src) = match early {
             Some(p) => {
                 let full = orientation.upright_rect_to_stored(p.src, header.width, header.height);
@@ -243,7 +287,6 @@ impl Preparer {
 
         // Work in stored orientation; turn only the small output square.
         let dst = orientation.upright_rect_to_stored(plan.dst, plan.side, plan.side);
-        let content = self.resampler.resize(&decoded, src, dst.w, dst.h)?;
         let layout = decoded.layout;
         // The source's own size (a shrunk JPEG decodes smaller; a GIF with a zero screen
         // takes its first frame's size).
@@ -253,15 +296,6 @@ impl Preparer {
             (decoded.width, decoded.height)
         };
         let recovery = [header.recovery.as_slice(), &decoded.recovery].concat();
-        drop(decoded);
-
-        let icc: Option<IccTransform> = match (&header.icc, o.convert_icc) {
-            (Some(profile), true) => color::icc_transform(profile, layout)?,
-            _ => None,
-        };
-        let rgba = color::to_rgba(&content, layout, icc.as_ref())?;
-        drop(content);
-
         let photo_format = matches!(
             header.format,
             ImageFormat::WebP | ImageFormat::Avif | ImageFormat::Heic
@@ -278,16 +312,39 @@ impl Preparer {
             _ if out_format == ImageFormat::Jpeg => Rgba::WHITE,
             _ => Rgba::TRANSPARENT,
         };
-        let canvas = compose::compose(plan.side, background, &rgba, dst);
-        let mut square = orientation.apply(&canvas, plan.side, plan.side, 4);
-        drop(canvas);
+        let profile = match (&header.icc, o.convert_icc) {
+            (Some(profile), true) => Some(profile.as_slice()),
+            _ => None,
+        };
 
-        let bytes = match out_format {
-            ImageFormat::Jpeg => {
-                compose::flatten(&mut square, Rgba::WHITE);
-                encode::jpeg(&square, plan.side, o.jpeg_quality)?
-            }
-            _ => encode::png(&square, plan.side)?,
+        let (bytes, icc_converted) = if out_format == ImageFormat::Jpeg && !layout.has_alpha() {
+            let square = Square {
+                dst,
+                side: plan.side,
+                orientation,
+                background,
+            };
+            self.opaque_jpeg(decoded, src, &square, profile, o.jpeg_quality)?
+        } else {
+            let content = self.resampler.resize(&decoded, src, dst.w, dst.h)?;
+            self.scratch.give_back(decoded.pixels);
+            let icc: Option<IccTransform> = match profile {
+                Some(profile) => color::icc_transform(profile, layout)?,
+                None => None,
+            };
+            let rgba = color::to_rgba(&content, layout, icc.as_ref())?;
+            drop(content);
+            let canvas = compose::compose(plan.side, background, &rgba, dst);
+            let mut square = orientation.apply(&canvas, plan.side, plan.side, 4);
+            drop(canvas);
+            let bytes = match out_format {
+                ImageFormat::Jpeg => {
+                    compose::flatten(&mut square, Rgba::WHITE);
+                    encode::jpeg(&square, plan.side, o.jpeg_quality)?
+                }
+                _ => encode::png(&square, plan.side)?,
+            };
+            (bytes, icc.is_some())
         };
 
         let source = SourceInfo {
@@ -304,12 +361,61 @@ impl Preparer {
             frames: 1,
             orientation,
             background,
-            icc_converted: icc.is_some(),
+            icc_converted,
             recovery,
             passed_through: false,
         };
         Ok(assemble(out, &plan, source, o))
     }
+
+    /// Opaque pixels (grey or RGB) to a JPEG without a detour: Lanczos3 → sRGB → onto the
+    /// background → upright → encode, all in RGB, each step writing into the other of this
+    /// worker's two scratch buffers (skipped when it has nothing to do). The decoded image's
+    /// buffer goes back to the worker as soon as it is resampled. Returns the JPEG and whether an ICC profile
+    /// was converted.
+    fn opaque_jpeg(
+        &mut self,
+        decoded: Decoded,
+        src: Rect,
+        square: &Square,
+        profile: Option<&[u8]>,
+        quality: u8,
+    ) -> Result<(Vec<u8>, bool), PrepError> {
+        let Preparer { resampler, scratch } = self;
+        let (dst, side) = (square.dst, square.side);
+        let layout = decoded.layout;
+        resampler.resize_into(&decoded, src, dst.w, dst.h, &mut scratch.a)?;
+        scratch.give_back(decoded.pixels);
+        let (a, b) = (&mut scratch.a, &mut scratch.b);
+        let icc = match profile {
+            Some(profile) => color::icc_transform_rgb(profile, layout)?,
+            None => None,
+        };
+        if color::to_rgb(a, layout, icc.as_ref(), b)? {
+            std::mem::swap(a, b);
+        }
+        if dst != Rect::new(0, 0, side, side) {
+            // JPEG has no alpha: the background as it shows over white.
+            let [r, g, b_, _] = compose::over(square.background.to_array(), [255; 4]);
+            compose::compose_rgb(side, [r, g, b_], a, dst, b);
+            std::mem::swap(a, b);
+        }
+        if square.orientation != Orientation::Normal {
+            square.orientation.apply_into(a, side, side, 3, b);
+            std::mem::swap(a, b);
+        }
+        let bytes = encode::jpeg_rgb(a, side, quality)?;
+        Ok((bytes, icc.is_some()))
+    }
+}
+
+/// Where the content goes in the output square, and how the square is finished.
+struct Square {
+    /// The content's rectangle in the square, stored orientation.
+    dst: Rect,
+    side: u32,
+    orientation: Orientation,
+    background: Rgba,
 }
 
 /// The encoded result of either path, before it becomes a [`PreparedImage`].

@@ -40,11 +40,28 @@ impl Resampler {
         width: u32,
         height: u32,
     ) -> Result<Vec<u8>, PrepError> {
+        let mut out = Vec::new();
+        self.resize_into(image, src, width, height, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Resampler::resize`] into `out` (cleared first), so that a worker can reuse one
+    /// output buffer from image to image.
+    pub(crate) fn resize_into(
+        &mut self,
+        image: &Decoded,
+        src: Rect,
+        width: u32,
+        height: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PrepError> {
         let bpp = image.layout.bpp();
+        out.clear();
         if src == Rect::new(0, 0, image.width, image.height)
             && (width, height) == (image.width, image.height)
         {
-            return Ok(image.pixels.clone());
+            out.extend_from_slice(&image.pixels);
+            return Ok(());
         }
         let pt = pixel_type(image.layout);
         let full = fir::images::ImageRef::new(image.width, image.height, &image.pixels, pt)
@@ -53,20 +70,18 @@ impl Resampler {
         // the image's edges, so no pixel from outside the crop box bleeds in.
         let region = fir::images::CroppedImage::new(&full, src.x, src.y, src.w, src.h)
             .map_err(|e| PrepError::internal_by("resize region", e))?;
-        let mut dst = fir::images::Image::from_vec_u8(
-            width,
-            height,
-            vec![0u8; width as usize * height as usize * bpp],
-            pt,
-        )
-        .map_err(|e| PrepError::internal_by("resize destination", e))?;
+        // Every byte is written by the resizer; the zeroing only reaches memory the buffer
+        // did not already have.
+        out.resize(width as usize * height as usize * bpp, 0);
+        let mut dst = fir::images::Image::from_slice_u8(width, height, out.as_mut_slice(), pt)
+            .map_err(|e| PrepError::internal_by("resize destination", e))?;
         let options = fir::ResizeOptions::new()
             .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Lanczos3))
             .use_alpha(image.layout.has_alpha());
         self.inner
             .resize(&region, &mut dst, &options)
             .map_err(|e| PrepError::internal_by("resize", e))?;
-        Ok(dst.into_vec())
+        Ok(())
     }
 }
 

@@ -171,7 +171,9 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
     })
 }
 
-pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> {
+/// Decodes at 1/`shrink` (1, 2, 4 or 8), into `buffer`'s allocation (see
+/// [`Pending::decode_reusing`]).
+pub(super) fn decode(p: Pending<'_>, shrink: u32, buffer: Vec<u8>) -> Result<Decoded, PrepError> {
     // A cut-off file is told by its markers, before any decoding: libjpeg would pad the
     // missing rows with grey, and a half-grey avatar is not what anyone wants.
     if !eoi(&p) {
@@ -190,7 +192,8 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         1
     };
     let max_memory = p.limits.max_decode_bytes;
-    let first = libjpeg::decode(p.bytes, scale, max_memory).map_err(|e| libjpeg_error(e, &p))?;
+    let first =
+        libjpeg::decode(p.bytes, scale, max_memory, buffer).map_err(|e| libjpeg_error(e, &p))?;
     let (image, recovery) = if first.warnings.count == 0 {
         (first, Vec::new())
     } else {
@@ -203,7 +206,7 @@ pub(super) fn decode(p: Pending<'_>, shrink: u32) -> Result<Decoded, PrepError> 
         // Damaged restart markers: mended exactly (renumbered, or the lost intervals shown
         // grey) when the markers tell how; libjpeg's own resync guesses.
         let repaired = restart::repair(p.bytes).and_then(|(fixed, note)| {
-            libjpeg::decode(&fixed, scale, max_memory)
+            libjpeg::decode(&fixed, scale, max_memory, Vec::new())
                 .ok()
                 .filter(|again| again.warnings.count == 0)
                 .map(|again| (again, vec![note]))
@@ -435,7 +438,7 @@ mod against_jpeg_decoder {
                 continue;
             }
             for shrink in [1, 2, 4, 8] {
-                let ours = decode(header(&bytes, &limits).unwrap(), shrink);
+                let ours = decode(header(&bytes, &limits).unwrap(), shrink, Vec::new());
                 let theirs = pure_decode_with_repair(&header(&bytes, &limits).unwrap(), shrink);
                 match (&ours, &theirs) {
                     (Ok(a), Ok(b)) => {
@@ -468,7 +471,8 @@ mod against_jpeg_decoder {
                                 if dc_only { 20.0 } else { 30.0 },
                             )
                         } else {
-                            let full = decode(header(&bytes, &limits).unwrap(), 1).unwrap();
+                            let full =
+                                decode(header(&bytes, &limits).unwrap(), 1, Vec::new()).unwrap();
                             let mut boxed = crate::shrink::BoxShrink::new(
                                 full.width,
                                 full.height,

@@ -163,11 +163,17 @@ impl Drop for Decompressor {
 /// Decodes a baseline, progressive or arithmetic-coded 8-bit JPEG at 1/`denom` scale
 /// (`denom` 1, 2, 4 or 8), with libjpeg's memory for coefficient buffers capped at
 /// `max_memory` bytes. The output is at most the header's size; the caller has checked
-/// that size against its limits.
-pub(crate) fn decode(bytes: &[u8], denom: u32, max_memory: u64) -> Result<Image, LibjpegError> {
+/// that size against its limits. The pixels are written into `buffer` (its contents are
+/// dropped, its allocation reused when large enough: a worker's buffer from the last image).
+pub(crate) fn decode(
+    bytes: &[u8],
+    denom: u32,
+    max_memory: u64,
+    buffer: Vec<u8>,
+) -> Result<Image, LibjpegError> {
     let mut client = Client::default();
     match catch_unwind(AssertUnwindSafe(|| {
-        decode_inner(bytes, denom, max_memory, &mut client)
+        decode_inner(bytes, denom, max_memory, &mut client, buffer)
     })) {
         Ok(result) => result.map(|mut image| {
             image.warnings = std::mem::take(&mut client.warnings);
@@ -186,6 +192,7 @@ fn decode_inner(
     denom: u32,
     max_memory: u64,
     client: &mut Client,
+    buffer: Vec<u8>,
 ) -> Result<Image, LibjpegError> {
     let refuse = |message: &str| LibjpegError {
         message: message.to_owned(),
@@ -243,17 +250,23 @@ fn decode_inner(
         return Err(refuse("output size does not match the header"));
     }
     let stride = width as usize * components;
-    let mut pixels = vec![0u8; stride * height as usize];
+    let len = stride * height as usize;
+    let mut pixels = buffer;
+    pixels.clear();
+    // Not zeroed: libjpeg writes every byte before the length is set below.
+    pixels.reserve(len);
+    let base = pixels.as_mut_ptr();
     // One pointer per output row; libjpeg writes `stride` bytes at each.
-    let mut rows: Vec<*mut u8> = pixels
-        .chunks_exact_mut(stride)
-        .map(<[u8]>::as_mut_ptr)
+    let mut rows: Vec<*mut u8> = (0..height as usize)
+        // SAFETY: `r * stride < len <= capacity`: inside the allocation.
+        .map(|r| unsafe { base.add(r * stride) })
         .collect();
     while cinfo.output_scanline < height {
         let next = cinfo.output_scanline as usize;
         // SAFETY: `rows[next..]` holds `height - next` pointers to disjoint `stride`-byte
-        // rows of `pixels`, which is neither moved nor read until libjpeg is done; libjpeg
-        // writes at most `max_lines` rows of `output_width * output_components` bytes.
+        // rows of `pixels`' allocation, which is neither moved nor read until libjpeg is
+        // done; libjpeg writes at most `max_lines` rows of `output_width *
+        // output_components` bytes.
         let got = unsafe {
             ffi::jpeg_read_scanlines(
                 cinfo,
@@ -266,6 +279,9 @@ fn decode_inner(
             return Err(refuse("the decoder stopped before the last row"));
         }
     }
+    // SAFETY: the loop ran until libjpeg had returned all `height` rows, each written in
+    // full (`stride` bytes), so the first `len` bytes of the allocation are initialised.
+    unsafe { pixels.set_len(len) };
     // `jpeg_finish_decompress` is not called: it would only read on to EOI (a sequential
     // file's remaining markers; a progressive file is read whole by
     // `jpeg_start_decompress`), and a problem there would cost the finished pixels.

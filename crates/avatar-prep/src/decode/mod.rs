@@ -162,8 +162,20 @@ impl Pending<'_> {
     /// Decodes the pixels, at full resolution or reduced by about `shrink` (1, 2, 4 or 8)
     /// where the codec can do it cheaply. The result's size says which scale was used.
     pub(crate) fn decode(self, shrink: u32) -> Result<Decoded, PrepError> {
+        self.decode_reusing(shrink, &mut Vec::new())
+    }
+
+    /// [`Pending::decode`], with `buffer`'s allocation for the pixels where the codec can
+    /// use it (JPEG: a worker's buffer from its last image, so that the pixels of every
+    /// image after the first land in memory already mapped). `buffer` is left empty when it
+    /// was used.
+    pub(crate) fn decode_reusing(
+        self,
+        shrink: u32,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Decoded, PrepError> {
         match self.header.format {
-            ImageFormat::Jpeg => jpeg::decode(self, shrink),
+            ImageFormat::Jpeg => jpeg::decode(self, shrink, std::mem::take(buffer)),
             ImageFormat::Png => png::decode(self, shrink),
             ImageFormat::Gif => gif::decode(self),
             ImageFormat::WebP => webp::decode(self),
