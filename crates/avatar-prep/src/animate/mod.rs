@@ -1,10 +1,13 @@
 //! Animated sources (GIF today; every format with a [`FrameSource`]) become animated GIFs:
 //! scan the frame headers and apply the frame policy, then composite every frame as a
-//! browser shows it, resize and re-palettise frames in parallel, and write frame differences
-//! with LZW compression in parallel.
+//! browser shows it, resize and re-palettise frames in parallel, and hand the screens to the
+//! optimising [`Writer`] (changed rectangles, disposal per frame, merged duplicates, local
+//! palettes only where needed; LZW in parallel). Animations that need no resampling take the
+//! lossless path of `passthrough.rs` (exact colours, or the frames copied).
 //!
 //! Memory stays at a few frames whatever the length: frames go through in chunks of
-//! `2 × threads` (at least 4), composited in order, processed in parallel, written in order.
+//! `2 × threads` (at least 4), composited in order (the next chunk while the one before is
+//! processed), processed in parallel, written in order.
 
 mod optimise;
 mod palette;
@@ -176,66 +179,75 @@ impl Look {
     }
 }
 
-/// The state of one re-encoded animation: the palette once chosen, the writer's side and the
-/// chunk of composited screens waiting for the parallel resize.
+/// The state of one re-encoded animation: the palette once chosen and the writer.
 struct Encoder<'s> {
     scan: &'s AnimScan,
     look: &'s Look,
     side: u16,
     palette: Option<Palette>,
     writer: Option<Writer>,
-    chunk: Vec<(Decoded, u32)>,
-    chunk_len: usize,
 }
 
 impl<'s> Encoder<'s> {
     fn new(scan: &'s AnimScan, look: &'s Look) -> Result<Self, PrepError> {
         let side = u16::try_from(look.plan.side)
             .map_err(|_| PrepError::internal("GIF side above 65535"))?;
-        let chunk_len = (rayon::current_num_threads() * 2).max(4);
         Ok(Encoder {
             scan,
             look,
             side,
             palette: None,
             writer: None,
-            chunk: Vec::with_capacity(chunk_len),
-            chunk_len,
         })
     }
 
     /// Composites every frame of `frames`, keeps those in `kept` (index, delay), and
-    /// returns the GIF and its number of frames.
+    /// returns the GIF and its number of frames. One chunk of screens is composited (in
+    /// order, on this thread) while the chunk before is resized, mapped and written.
     fn run(
         mut self,
         frames: &mut dyn FrameSource,
         kept: &[(usize, u32)],
     ) -> Result<(Vec<u8>, u32), PrepError> {
+        let chunk_len = (rayon::current_num_threads() * 2).max(4);
+        let (width, height) = (self.scan.width, self.scan.height);
         let mut kept = kept.iter().peekable();
         let mut index = 0usize;
-        // Frames after the last kept one change nothing (and may be cut off).
-        while kept.peek().is_some() {
-            let Some(screen) = frames.next_screen()? else {
-                break;
-            };
-            if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
-                self.chunk.push((
-                    Decoded {
-                        width: self.scan.width,
-                        height: self.scan.height,
-                        layout: Layout::Rgba8,
-                        pixels: screen.to_vec(),
-                        recovery: Vec::new(),
-                    },
-                    delay,
-                ));
-                if self.chunk.len() == self.chunk_len {
-                    self.flush()?;
+        let mut read = || -> Result<Vec<(Decoded, u32)>, PrepError> {
+            let mut chunk = Vec::with_capacity(chunk_len);
+            // Frames after the last kept one change nothing (and may be cut off).
+            while chunk.len() < chunk_len && kept.peek().is_some() {
+                let Some(screen) = frames.next_screen()? else {
+                    break;
+                };
+                if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
+                    let pixels = screen.to_vec();
+                    let layout = Layout::Rgba8;
+                    let recovery = Vec::new();
+                    let d = Decoded {
+                        width,
+                        height,
+                        layout,
+                        pixels,
+                        recovery,
+                    };
+                    chunk.push((d, delay));
                 }
+                index += 1;
             }
-            index += 1;
+            Ok(chunk)
+        };
+        let mut chunk = read()?;
+        while !chunk.is_empty() {
+            let mut flushed = Ok(());
+            let (me, f) = (&mut self, &mut flushed);
+            let next = rayon::in_place_scope(|sc| {
+                sc.spawn(move |_| *f = me.flush(chunk));
+                read()
+            });
+            flushed?;
+            chunk = next?;
         }
-        self.flush()?;
         self.writer
             .take()
             .ok_or_else(|| PrepError::internal("an animation without frames"))?
@@ -244,12 +256,9 @@ impl<'s> Encoder<'s> {
 
     /// Processes the chunk: resize and palette-map in parallel, then hand the frames to the
     /// writer.
-    fn flush(&mut self) -> Result<(), PrepError> {
-        if self.chunk.is_empty() {
-            return Ok(());
-        }
+    fn flush(&mut self, chunk: Vec<(Decoded, u32)>) -> Result<(), PrepError> {
         let look = self.look;
-        let frames: Vec<(Vec<u8>, u32)> = std::mem::take(&mut self.chunk)
+        let frames: Vec<(Vec<u8>, u32)> = chunk
             .into_par_iter()
             .map_init(Resampler::default, |r, (screen, delay)| {
                 Ok((look.render(r, &screen)?, delay))
