@@ -677,9 +677,9 @@ pub fn vp8x_payload(flags: u8, width: u32, height: u32) -> Vec<u8> {
     v
 }
 
-/// An animated WebP on a `width` × `height` canvas with `n` frames: each the 1×1 lossless
-/// frame `frame` at the origin, `delay` ms, blended, kept.
-pub fn webp_animation(width: u32, height: u32, n: usize, delay: u32, frame: &Pixels) -> Vec<u8> {
+/// An ANMF chunk payload: the lossless frame `frame` at the origin, `delay` ms, blended,
+/// kept.
+fn anmf_payload(frame: &Pixels, delay: u32) -> Vec<u8> {
     let vp8l = vp8l_payload(frame);
     let mut anmf = Vec::new();
     for v in [0u32, 0, frame.width - 1, frame.height - 1, delay] {
@@ -692,11 +692,30 @@ pub fn webp_animation(width: u32, height: u32, n: usize, delay: u32, frame: &Pix
     if vp8l.len() % 2 == 1 {
         anmf.push(0);
     }
+    anmf
+}
+
+/// An animated WebP on a `width` × `height` canvas with `n` frames: each the 1×1 lossless
+/// frame `frame` at the origin, `delay` ms, blended, kept.
+pub fn webp_animation(width: u32, height: u32, n: usize, delay: u32, frame: &Pixels) -> Vec<u8> {
+    let anmf = anmf_payload(frame, delay);
     let mut chunks: Vec<(&[u8; 4], Vec<u8>)> = vec![
         (b"VP8X", vp8x_payload(0x12, width, height)),
         (b"ANIM", vec![0, 0, 0, 0, 0, 0]),
     ];
     chunks.extend((0..n).map(|_| (b"ANMF", anmf.clone())));
+    webp_file(&chunks)
+}
+
+/// An animated WebP of whole-canvas lossless `frames` (the first one's size), `delay` ms
+/// each.
+pub fn webp_frames(frames: &[Pixels], delay: u32) -> Vec<u8> {
+    let (width, height) = (frames[0].width, frames[0].height);
+    let mut chunks: Vec<(&[u8; 4], Vec<u8>)> = vec![
+        (b"VP8X", vp8x_payload(0x12, width, height)),
+        (b"ANIM", vec![0, 0, 0, 0, 0, 0]),
+    ];
+    chunks.extend(frames.iter().map(|f| (b"ANMF", anmf_payload(f, delay))));
     webp_file(&chunks)
 }
 

@@ -1,7 +1,7 @@
 //! Animated GIFs: frame policies, timing, disposal compositing, clipping, limits.
 
 use avatar_prep::{prepare, ErrorKind, FramePolicy, ImageFormat, Limits, PrepError, PrepOptions};
-use avatar_tests::color_distance;
+use avatar_tests::{color_distance, Pixels};
 
 /// One frame to build: a rectangle of palette indices with its own local palette.
 pub(crate) struct F {
@@ -373,4 +373,42 @@ fn gifs_already_in_range_are_letterboxed_without_re_encoding() {
         .read_info(std::io::Cursor::new(out.bytes()))
         .unwrap();
     assert_eq!(dec.repeat(), gif::Repeat::Finite(2));
+}
+
+#[test]
+fn frames_whose_colours_the_palette_lacks_get_one_of_their_own() {
+    // A 512² lossless WebP (in range: nothing resized, but re-palettised, from the first
+    // chunk's pixels: 2 × threads frames, at least 4). The first chunk is grey; the frames
+    // after it have 64 colours, none grey. Mapped to the greys they would be far off; with
+    // a palette of their own (reused by each such frame after the first) they are exact.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let greys = (2 * threads).max(4) as u32;
+    let grey = |k: u32| {
+        Pixels::from_fn(512, 512, move |x, y| {
+            let v = (((x + y + 8 * k) / 64) * 16).min(255) as u8;
+            [v, v, v, 255]
+        })
+    };
+    let colour = |k: u32| {
+        Pixels::from_fn(512, 512, move |x, y| {
+            let g = ((y + 16 * k) / 64) % 8;
+            [(x / 64 * 32 + 16) as u8, (g * 32 + 16) as u8, 200, 255]
+        })
+    };
+    let frames: Vec<Pixels> = (0..greys).map(grey).chain((0..4).map(colour)).collect();
+    let bytes = avatar_tests::webp_frames(&frames, 100);
+    let out = prepare(&bytes, &PrepOptions::default()).unwrap();
+    assert_eq!(out.side(), 512);
+    let decoded = avatar_tests::gif_frames(out.bytes());
+    assert_eq!(decoded.len(), frames.len());
+    for (k, ((got, _), want)) in decoded.iter().zip(&frames).enumerate() {
+        let diff: u64 = got
+            .as_raw()
+            .iter()
+            .zip(&want.rgba)
+            .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+            .sum();
+        let mean = diff as f64 / want.rgba.len() as f64;
+        assert!(mean < 0.5, "frame {k}: mean error {mean:.2} per channel");
+    }
 }

@@ -102,6 +102,26 @@ pub use recovery::Recovery;
 /// Decodes an image as `prepare` does (header, limits, then the pixels at about 1/`shrink`
 /// of its size: 1, 2, 4 or 8) and returns the decoded width and height. For the criterion
 /// stage benches only (`benches/stages.rs`); not part of the API.
+/// The resampled frames of an animation before and after `prepare`'s palettes, and the
+/// writer's palette mapping. For `benches/gif_palettes.rs` only; not part of the API.
+#[doc(hidden)]
+pub mod gif_palette_bench {
+    pub use crate::animate::bench::{map_to_palette, median_cut, ResampledFrames};
+
+    /// Up to `max_frames` resampled frames of the animation `bytes`; `None` when `prepare`
+    /// does not resample it. `reuse`: palettes switched where the error is large (as
+    /// `prepare` does), else the first palette for every frame.
+    pub fn resampled_frames(
+        bytes: &[u8],
+        o: &crate::PrepOptions,
+        max_frames: usize,
+        reuse: bool,
+    ) -> Result<Option<ResampledFrames>, crate::PrepError> {
+        let pending = crate::decode::read_header(bytes, &o.limits)?;
+        crate::animate::bench::resampled_frames(&pending.header, bytes, o, max_frames, reuse)
+    }
+}
+
 #[doc(hidden)]
 pub fn decode_for_bench(
     bytes: &[u8],

@@ -1,11 +1,15 @@
 //! Animated sources (GIF today; every format with a [`FrameSource`]) become animated GIFs:
 //! scan the frame headers and apply the frame policy, then composite every frame as a
-//! browser shows it, resize and re-palettise frames in parallel, and write frame differences
-//! with LZW compression in parallel.
+//! browser shows it, resize and re-palettise frames in parallel, and hand the screens to the
+//! optimising [`Writer`] (changed rectangles, disposal per frame, merged duplicates, local
+//! palettes only where needed; LZW in parallel). Animations that need no resampling take the
+//! lossless path of `passthrough.rs` (exact colours, or the frames copied).
 //!
 //! Memory stays at a few frames whatever the length: frames go through in chunks of
-//! `2 × threads` (at least 4), composited in order, processed in parallel, written in order.
+//! `2 × threads` (at least 4), composited in order (the next chunk while the one before is
+//! processed), processed in parallel, written in order.
 
+pub(crate) mod bench;
 mod optimise;
 mod palette;
 mod passthrough;
@@ -62,14 +66,18 @@ pub(crate) struct Animated {
     pub height: u32,
 }
 
-/// Prepares an animation as an animated GIF. `Ok(None)` means "not an animation after all"
-/// (a format without animations, one frame, or the first-frame policy): the caller takes the
-/// still path.
-pub(crate) fn prepare_animation(
-    header: &Header,
-    bytes: &[u8],
-    o: &PrepOptions,
-) -> Result<Option<Animated>, PrepError> {
+/// What [`prepare_animation`] works from: the scan, the kept frames, how each output frame is
+/// made, and whether the pixels go through unchanged (no resampling, no bars' colour, no
+/// turn, no colour conversion).
+struct Setup {
+    scan: AnimScan,
+    kept: Vec<(usize, u32)>,
+    look: Look,
+    unchanged_pixels: bool,
+}
+
+/// Scans the animation and plans its output. `Ok(None)` means "not an animation after all".
+fn setup(header: &Header, bytes: &[u8], o: &PrepOptions) -> Result<Option<Setup>, PrepError> {
     let format = header.format;
     let budget = FrameBudget {
         reject_above: (o.frame_policy == FramePolicy::Reject).then_some(u64::from(o.max_frames)),
@@ -117,9 +125,40 @@ pub(crate) fn prepare_animation(
         && background.a == 0
         && orientation == Orientation::Normal
         && icc.is_none();
-    let icc_converted = icc.is_some();
+    let look = Look {
+        plan,
+        background,
+        orientation,
+        icc,
+    };
+    Ok(Some(Setup {
+        scan,
+        kept,
+        look,
+        unchanged_pixels,
+    }))
+}
+
+/// Prepares an animation as an animated GIF. `Ok(None)` means "not an animation after all"
+/// (a format without animations, one frame, or the first-frame policy): the caller takes the
+/// still path.
+pub(crate) fn prepare_animation(
+    header: &Header,
+    bytes: &[u8],
+    o: &PrepOptions,
+) -> Result<Option<Animated>, PrepError> {
+    let format = header.format;
+    let Some(Setup {
+        scan,
+        kept,
+        look,
+        unchanged_pixels,
+    }) = setup(header, bytes, o)?
+    else {
+        return Ok(None);
+    };
     let passed = if unchanged_pixels && format == ImageFormat::Gif {
-        passthrough::pass_through(bytes, o, &plan, &scan)?
+        passthrough::pass_through(bytes, o, &look.plan, &scan)?
     } else {
         None
     };
@@ -127,21 +166,15 @@ pub(crate) fn prepare_animation(
         Some(out) => out,
         None => {
             let mut frames = decode::animation_frames(format, bytes, &o.limits, &scan)?;
-            let look = Look {
-                plan,
-                background,
-                orientation,
-                icc,
-            };
             Encoder::new(&scan, &look)?.run(frames.as_mut(), &kept)?
         }
     };
     Ok(Some(Animated {
         bytes: out,
-        plan,
-        background,
-        orientation,
-        icc_converted,
+        plan: look.plan,
+        background: look.background,
+        orientation: look.orientation,
+        icc_converted: look.icc.is_some(),
         recovery: scan.recovery.clone(),
         frames,
         width: scan.width,
@@ -176,105 +209,178 @@ impl Look {
     }
 }
 
-/// The state of one re-encoded animation: the palette once chosen, the writer's side and the
-/// chunk of composited screens waiting for the parallel resize.
+/// Frames go through in chunks of this many: composited in order, processed in parallel.
+fn chunk_len() -> usize {
+    (rayon::current_num_threads() * 2).max(4)
+}
+
+/// A frame's mean squared RGB error (per opaque pixel) above which a palette made from that
+/// frame is tried in place of the current one. Below it every frame keeps the palette
+/// before it (libvips' `interpalette_maxerror` idea): a new palette re-maps even the pixels
+/// that did not change, so it costs bytes and is only worth it where colours really move.
+const REUSE_MAX_ERROR: u64 = 48;
+
+/// The state of one re-encoded animation: the palette in use, how many were used, and the
+/// writer.
 struct Encoder<'s> {
     scan: &'s AnimScan,
     look: &'s Look,
     side: u16,
     palette: Option<Palette>,
+    palettes_used: usize,
+    /// [`REUSE_MAX_ERROR`] (`u64::MAX`: one palette for every frame).
+    reuse_max_error: u64,
     writer: Option<Writer>,
-    chunk: Vec<(Decoded, u32)>,
-    chunk_len: usize,
 }
 
 impl<'s> Encoder<'s> {
     fn new(scan: &'s AnimScan, look: &'s Look) -> Result<Self, PrepError> {
         let side = u16::try_from(look.plan.side)
             .map_err(|_| PrepError::internal("GIF side above 65535"))?;
-        let chunk_len = (rayon::current_num_threads() * 2).max(4);
         Ok(Encoder {
             scan,
             look,
             side,
             palette: None,
+            palettes_used: 0,
+            reuse_max_error: REUSE_MAX_ERROR,
             writer: None,
-            chunk: Vec::with_capacity(chunk_len),
-            chunk_len,
         })
     }
 
     /// Composites every frame of `frames`, keeps those in `kept` (index, delay), and
-    /// returns the GIF and its number of frames.
+    /// returns the GIF and its number of frames. One chunk of screens is composited (in
+    /// order, on this thread) while the chunk before is resized, mapped and written.
     fn run(
         mut self,
         frames: &mut dyn FrameSource,
         kept: &[(usize, u32)],
     ) -> Result<(Vec<u8>, u32), PrepError> {
+        let chunk_len = chunk_len();
+        let (width, height) = (self.scan.width, self.scan.height);
         let mut kept = kept.iter().peekable();
         let mut index = 0usize;
-        // Frames after the last kept one change nothing (and may be cut off).
-        while kept.peek().is_some() {
-            let Some(screen) = frames.next_screen()? else {
-                break;
-            };
-            if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
-                self.chunk.push((
-                    Decoded {
-                        width: self.scan.width,
-                        height: self.scan.height,
-                        layout: Layout::Rgba8,
-                        pixels: screen.to_vec(),
-                        recovery: Vec::new(),
-                    },
-                    delay,
-                ));
-                if self.chunk.len() == self.chunk_len {
-                    self.flush()?;
+        let mut read = || -> Result<Vec<(Decoded, u32)>, PrepError> {
+            let mut chunk = Vec::with_capacity(chunk_len);
+            // Frames after the last kept one change nothing (and may be cut off).
+            while chunk.len() < chunk_len && kept.peek().is_some() {
+                let Some(screen) = frames.next_screen()? else {
+                    break;
+                };
+                if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
+                    let pixels = screen.to_vec();
+                    let layout = Layout::Rgba8;
+                    let recovery = Vec::new();
+                    let d = Decoded {
+                        width,
+                        height,
+                        layout,
+                        pixels,
+                        recovery,
+                    };
+                    chunk.push((d, delay));
                 }
+                index += 1;
             }
-            index += 1;
+            Ok(chunk)
+        };
+        let mut chunk = read()?;
+        while !chunk.is_empty() {
+            // (The frame source is not `Send`: it stays on this thread, the encoder moves.)
+            let mut flushed = Ok(());
+            let (me, f) = (&mut self, &mut flushed);
+            let next = rayon::in_place_scope(|sc| {
+                sc.spawn(move |_| *f = me.flush(chunk));
+                read()
+            });
+            flushed?;
+            chunk = next?;
         }
-        self.flush()?;
         self.writer
             .take()
             .ok_or_else(|| PrepError::internal("an animation without frames"))?
             .finish()
     }
 
-    /// Processes the chunk: resize and palette-map in parallel, then hand the frames to the
-    /// writer.
-    fn flush(&mut self) -> Result<(), PrepError> {
-        if self.chunk.is_empty() {
-            return Ok(());
-        }
+    /// Processes the chunk: resize in parallel, map to the palettes, then hand the frames
+    /// to the writer.
+    fn flush(&mut self, chunk: Vec<(Decoded, u32)>) -> Result<(), PrepError> {
         let look = self.look;
-        let frames: Vec<(Vec<u8>, u32)> = std::mem::take(&mut self.chunk)
+        let frames: Vec<(Vec<u8>, u32)> = chunk
             .into_par_iter()
             .map_init(Resampler::default, |r, (screen, delay)| {
                 Ok((look.render(r, &screen)?, delay))
             })
             .collect::<Result<_, PrepError>>()?;
-        if self.palette.is_none() {
-            let pal = self.choose_palette(&frames);
-            self.writer = Some(Writer::new(self.side, self.scan.repeat, &pal.colors())?);
-            self.palette = Some(pal);
+        let screens = self.map_chunk(frames);
+        if self.writer.is_none() {
+            let global = self.palette.as_ref().map(Palette::colors);
+            let global = global.unwrap_or_default();
+            self.writer = Some(Writer::new(self.side, self.scan.repeat, &global)?);
         }
-        let (Some(pal), Some(writer)) = (self.palette.as_ref(), self.writer.as_mut()) else {
-            return Err(PrepError::internal("GIF palette missing"));
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(PrepError::internal("GIF writer missing"));
         };
-        let screens: Vec<(Screen, u32)> = frames
-            .into_par_iter()
-            .map(|(px, delay)| (px.chunks_exact(4).map(|p| pal.packed(p)).collect(), delay))
-            .collect();
         writer.push(screens)
+    }
+
+    /// Maps a chunk of rendered frames (RGBA) to screens of palette colours, in parallel.
+    /// The first chunk chooses the global palette; a frame whose error under the palette in
+    /// use exceeds [`REUSE_MAX_ERROR`] tries a palette of its own, kept (for it and the
+    /// frames after it) when it halves the error. The writer gives such frames local
+    /// palettes.
+    fn map_chunk(&mut self, frames: Vec<(Vec<u8>, u32)>) -> Vec<(Screen, u32)> {
+        let mut pal = match self.palette.take() {
+            Some(p) => p,
+            None => {
+                self.palettes_used = 1;
+                self.choose_palette(&frames)
+            }
+        };
+        let map_from = |pal: &Palette, from: usize| -> Vec<(Screen, u64)> {
+            frames[from..]
+                .par_iter()
+                .map(|(px, _)| pal.map_frame(px))
+                .collect()
+        };
+        let mut mapped = map_from(&pal, 0);
+        let mut at = 0;
+        while let Some(j) = (at..mapped.len()).find(|&j| mapped[j].1 > self.reuse_max_error) {
+            let own = self.frame_palette(&frames[j].0);
+            let remapped = map_from(&own, j);
+            if remapped[0].1 * 2 < mapped[j].1 {
+                mapped.truncate(j);
+                mapped.extend(remapped);
+                pal = own;
+                self.palettes_used += 1;
+            }
+            at = j + 1;
+        }
+        self.palette = Some(pal);
+        mapped
+            .into_iter()
+            .zip(frames)
+            .map(|((screen, _), (_, delay))| (screen, delay))
+            .collect()
+    }
+
+    /// The opaque letterbox colour, which every palette holds.
+    fn bars(&self) -> Option<[u8; 3]> {
+        let b = self.look.background;
+        (b.a == 255).then_some([b.r, b.g, b.b])
+    }
+
+    /// A palette made from one rendered frame's colours.
+    fn frame_palette(&self, px: &[u8]) -> Palette {
+        let mut samples = palette::histogram(std::iter::once(px));
+        samples.extend(self.bars().map(|b| (b, 1 << 40)));
+        Palette::new(median_cut(&samples))
     }
 
     /// The output palette, chosen once from the scan's hint (or from the first chunk's
     /// pixels), with an opaque letterbox colour added.
     fn choose_palette(&self, first: &[(Vec<u8>, u32)]) -> Palette {
-        let b = self.look.background;
-        let bg = (b.a == 255).then_some([b.r, b.g, b.b]);
+        let bg = self.bars();
         let weighted = |mut samples: Vec<([u8; 3], u64)>| {
             if let Some(b) = bg {
                 samples.push((b, 1 << 40));

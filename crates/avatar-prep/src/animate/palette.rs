@@ -63,6 +63,27 @@ impl Palette {
         }
     }
 
+    /// A rendered frame (RGBA) as a screen of palette colours, and its mean squared RGB
+    /// error per opaque pixel.
+    pub(crate) fn map_frame(&self, px: &[u8]) -> (Vec<u32>, u64) {
+        let (mut err, mut opaque) = (0u64, 0u64);
+        let screen = px
+            .chunks_exact(4)
+            .map(|p| {
+                let c = self.packed(p);
+                if c != 0 {
+                    let q = c.to_le_bytes();
+                    opaque += 1;
+                    err += (0..3)
+                        .map(|j| (u64::from(p[j].abs_diff(q[j]))).pow(2))
+                        .sum::<u64>();
+                }
+                c
+            })
+            .collect();
+        (screen, err / opaque.max(1))
+    }
+
     pub(crate) fn index(&self, px: &[u8]) -> u8 {
         if px[3] < 128 {
             return self.transparent;

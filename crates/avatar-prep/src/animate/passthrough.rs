@@ -49,27 +49,40 @@ fn reoptimise(
     let mut writer = Writer::new(side, scan.repeat, &palette::exact(&scan.palette))?;
     let mut frames = decode::animation_frames(ImageFormat::Gif, bytes, &o.limits, scan)?;
     let chunk_len = (rayon::current_num_threads() * 2).max(4);
-    let mut chunk: Vec<(Screen, u32)> = Vec::with_capacity(chunk_len);
-    for &delay in &scan.delays {
-        let Some(rgba) = frames.next_screen()? else {
-            break;
-        };
-        let mut screen = vec![0u32; s * s];
-        for (out, row) in screen
-            .chunks_exact_mut(s)
-            .skip(dy)
-            .zip(rgba.chunks_exact(w * 4))
-        {
-            for (d, p) in out[dx..dx + w].iter_mut().zip(row.chunks_exact(4)) {
-                *d = pack(p);
+    let mut delays = scan.delays.iter().copied();
+    // One chunk is decoded (sequential) while the one before is planned and compressed.
+    let mut read = |n: usize| -> Result<Vec<(Screen, u32)>, PrepError> {
+        let mut chunk = Vec::with_capacity(n);
+        for delay in delays.by_ref().take(n) {
+            let Some(rgba) = frames.next_screen()? else {
+                break;
+            };
+            let mut screen = vec![0u32; s * s];
+            for (out, row) in screen
+                .chunks_exact_mut(s)
+                .skip(dy)
+                .zip(rgba.chunks_exact(w * 4))
+            {
+                for (d, p) in out[dx..dx + w].iter_mut().zip(row.chunks_exact(4)) {
+                    *d = pack(p);
+                }
             }
+            chunk.push((screen, delay));
         }
-        chunk.push((screen, delay));
-        if chunk.len() == chunk_len {
-            writer.push(std::mem::take(&mut chunk))?;
-        }
+        Ok(chunk)
+    };
+    let mut chunk = read(chunk_len)?;
+    while !chunk.is_empty() {
+        // (The frame source is not `Send`: it stays on this thread, the writer moves.)
+        let mut pushed = Ok(());
+        let (w, p) = (&mut writer, &mut pushed);
+        let next = rayon::in_place_scope(|sc| {
+            sc.spawn(move |_| *p = w.push(chunk));
+            read(chunk_len)
+        });
+        pushed?;
+        chunk = next?;
     }
-    writer.push(chunk)?;
     writer.finish()
 }
 

@@ -2,10 +2,10 @@
 //!
 //! The [`Planner`] decides each frame's rectangle and disposal; here each planned frame gets
 //! its indices — with the unchanged pixels kept as they are and, separately, turned into the
-//! transparent index: both are LZW-compressed and the smaller is kept — in the global palette
-//! when every colour it needs is there, else in a local palette of just its colours (so the
-//! LZW minimum code size is the smallest they allow). Frames are compressed in parallel and
-//! written in order.
+//! transparent index: both are LZW-compressed when their run counts are close, and the
+//! smaller is kept — in the global palette when every colour it needs is there, else in a
+//! local palette of just its colours (so the LZW minimum code size is the smallest they
+//! allow). Frames are compressed in parallel and written in order.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -146,13 +146,34 @@ impl Writer {
 }
 
 /// The smallest encoding of a planned frame: unchanged pixels stored as they are, or as the
-/// transparent index (both compressed when both are possible; the smaller is kept).
+/// transparent index (both compressed when both are close; the smaller is kept).
 fn encode(p: &Planned, global: &ColourMap, t: u8) -> Result<gif::Frame<'static>, TooManyColours> {
     let pairs = || p.cur.iter().zip(&p.under).map(|(&c, &u)| (c, u));
-    let unchanged_opaque = pairs().any(|(c, u)| c == u && c != 0);
+    // Runs (value changes in row order) of the two encodings: LZW output follows them
+    // closely, so both are compressed only when their runs are within 20 % of each other
+    // (compressing both costs twice the time, and where one has far fewer runs it wins).
+    let (mut runs, mut last) = ([0usize; 2], [u32::MAX; 2]);
+    let mut unchanged_opaque = false;
+    for (c, u) in pairs() {
+        unchanged_opaque |= c == u && c != 0;
+        for (k, v) in [if c == u { 0 } else { c }, c].into_iter().enumerate() {
+            if v != last[k] {
+                runs[k] += 1;
+                last[k] = v;
+            }
+        }
+    }
+    let try_clear = !unchanged_opaque || runs[0] * 10 <= runs[1] * 12;
+    let try_opaque = unchanged_opaque && runs[1] * 10 <= runs[0] * 12;
     let mut best: Option<(usize, gif::Frame<'static>)> = None;
-    for unchanged_clear in [true, false] {
-        if !unchanged_clear && !unchanged_opaque {
+    for unchanged_clear in [false, true] {
+        // (Clearing needs fewer colours: it is the fallback when the other has too many.)
+        let skip = if unchanged_clear {
+            !try_clear && best.is_some()
+        } else {
+            !try_opaque
+        };
+        if skip {
             continue;
         }
         let px: Vec<u32> = pairs()
