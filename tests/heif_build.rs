@@ -3,6 +3,7 @@
 //! ISO/IEC 23008-12 describes, minimal: no codec configuration, which the decoders' limit
 //! checks never reach.
 
+/// An ISO BMFF full box: size, `kind`, version, 24-bit flags, then `body`.
 pub fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(body.len() + 12);
     b.extend_from_slice(&((body.len() + 12) as u32).to_be_bytes());
@@ -13,6 +14,7 @@ pub fn full_box(kind: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8>
     b
 }
 
+/// An ISO BMFF box: size, `kind`, then `body`.
 pub fn plain_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut b = Vec::with_capacity(body.len() + 8);
     b.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());

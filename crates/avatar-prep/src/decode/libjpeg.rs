@@ -61,7 +61,7 @@ pub(crate) struct Warnings {
     pub count: u32,
     /// The first one's text.
     pub first: Option<String>,
-    /// One of them was "Premature end of JPEG file": the data ran out.
+    /// One of them was `JWRN_JPEG_EOF` ("Premature end of JPEG file"): the data ran out.
     pub premature_end: bool,
 }
 
@@ -69,6 +69,8 @@ pub(crate) struct Warnings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct LibjpegError {
     pub message: String,
+    /// libjpeg's message code (`J_MESSAGE_CODE`; 0 for our own refusals).
+    pub code: c_int,
 }
 
 impl std::fmt::Display for LibjpegError {
@@ -83,13 +85,12 @@ impl LibjpegError {
     /// libjpeg's message when its memory ceiling (`max_memory`) was reached.
     pub(crate) fn is_out_of_memory(&self) -> bool {
         // jmemnobs.c has no backing store: a request above `max_memory_to_use` ends here.
-        self.message.contains("Backing store not supported")
-            || self.message.contains("Insufficient memory")
+        self.code == ffi::JERR_NO_BACKING_STORE || self.code == ffi::JERR_OUT_OF_MEMORY
     }
 }
 
 /// The payload `error_exit` unwinds with.
-struct Fatal(String);
+struct Fatal(String, c_int);
 
 /// Per-decode state the callbacks reach through `client_data`.
 #[derive(Default)]
@@ -122,8 +123,10 @@ unsafe fn message(cinfo: &mut ffi::jpeg_common_struct) -> String {
 unsafe extern "C-unwind" fn error_exit(cinfo: &mut ffi::jpeg_common_struct) {
     // SAFETY: libjpeg calls this with the object whose `err` we installed.
     let text = unsafe { message(cinfo) };
+    // SAFETY: as above, `err` is the live error manager libjpeg just filled in.
+    let code = unsafe { (*cinfo.err).msg_code };
     // `resume_unwind` does not run the panic hook: nothing is printed.
-    resume_unwind(Box::new(Fatal(text)));
+    resume_unwind(Box::new(Fatal(text, code)));
 }
 
 /// libjpeg's `emit_message`: level -1 is a warning (counted); trace levels are ignored.
@@ -140,7 +143,8 @@ unsafe extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, le
     let client = unsafe { &mut *cinfo.client_data.cast::<Client>() };
     let w = &mut client.warnings;
     w.count = w.count.saturating_add(1);
-    w.premature_end |= text.starts_with("Premature end of JPEG file");
+    // SAFETY: `err` is ours and alive (see above).
+    w.premature_end |= unsafe { (*cinfo.err).msg_code } == ffi::JWRN_JPEG_EOF;
     if w.first.is_none() {
         w.first = Some(text);
     }
@@ -180,7 +184,10 @@ pub(crate) fn decode(
             image
         }),
         Err(payload) => match payload.downcast::<Fatal>() {
-            Ok(fatal) => Err(LibjpegError { message: fatal.0 }),
+            Ok(fatal) => Err(LibjpegError {
+                message: fatal.0,
+                code: fatal.1,
+            }),
             // A panic of our own code: not ours to hide here.
             Err(other) => resume_unwind(other),
         },
@@ -196,6 +203,7 @@ fn decode_inner(
 ) -> Result<Image, LibjpegError> {
     let refuse = |message: &str| LibjpegError {
         message: message.to_owned(),
+        code: 0,
     };
     if !matches!(denom, 1 | 2 | 4 | 8) {
         return Err(refuse("scale must be 1/1, 1/2, 1/4 or 1/8"));
