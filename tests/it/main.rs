@@ -12,8 +12,8 @@ mod formats;
 #[cfg(feature = "heic")]
 mod heic;
 #[cfg(any(feature = "heic", feature = "avif"))]
-#[cfg(any(feature = "heic", feature = "avif"))]
 mod heif_fixtures;
+mod house;
 mod limits;
 mod lossless;
 mod passthrough;

@@ -5,7 +5,8 @@ use std::io::Cursor;
 
 use image::codecs::bmp::BmpDecoder;
 
-use super::{image_rs, Pending};
+use super::image_rs;
+use super::seam::Pending;
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;

@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::io::Cursor;
 use std::num::NonZeroU64;
 
-use super::{check_dimensions, AnimScan, FrameBudget, FrameSource, Header, PaletteHint, Pending};
+use super::seam::{
+    check_dimensions, AnimScan, FrameBudget, FrameSource, Header, PaletteHint, Pending,
+};
 use crate::compose::{Compositor, Dispose};
 use crate::error::PrepError;
 use crate::geometry::Rect;

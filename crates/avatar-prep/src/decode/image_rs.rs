@@ -5,7 +5,7 @@
 
 use image::{ColorType, ExtendedColorType, ImageDecoder, ImageError};
 
-use super::{check_dimensions, Header, Pending};
+use super::seam::{check_dimensions, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;

@@ -5,7 +5,8 @@
 //! without an error; jpeg-decoder is as fast here single-threaded, and it can decode at a
 //! reduced DCT scale.
 
-use super::{check_dimensions, exif_orientation, libjpeg, restart, CodecState, Header, Pending};
+use super::seam::{check_dimensions, exif_orientation, CodecState, Header, Pending};
+use super::{libjpeg, restart};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;

@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 
-use super::{check_dimensions, exif_orientation, Header, Pending};
+use super::seam::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;

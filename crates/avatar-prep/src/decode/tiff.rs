@@ -6,7 +6,8 @@ use std::io::Cursor;
 
 use image::codecs::tiff::TiffDecoder;
 
-use super::{image_rs, Pending};
+use super::image_rs;
+use super::seam::Pending;
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;

@@ -10,7 +10,7 @@ use std::io::Cursor;
 
 use image_webp::{DecodingError, LoopCount, WebPDecoder};
 
-use super::{
+use super::seam::{
     check_dimensions, exif_orientation, AnimScan, FrameBudget, FrameSource, Header, PaletteHint,
     Pending,
 };

@@ -1,6 +1,14 @@
 //! AV1 items to pixels: one item or a grid of tiles, with alpha, converted to 8-bit.
 
-use super::*;
+use rayon::prelude::*;
+use zenavif_parse::AvifParser;
+
+use super::container::{av1_error, parse_error, Facts, Grid, FORMAT};
+use crate::decode::av1::{Av1Error, Chroma, Decoder, Picture};
+use crate::decode::yuv::{self, Alpha, Yuv};
+use crate::error::PrepError;
+use crate::limits::Limits;
+use crate::pixels::Decoded;
 
 /// Converts a colour picture (and an alpha picture) to 8-bit pixels.
 pub(super) fn to_pixels(

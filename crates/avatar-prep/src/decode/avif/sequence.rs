@@ -1,8 +1,13 @@
 //! AVIF sequences (`.avifs`): their scan against the frame budget and their frames.
 
+use zenavif_parse::{AvifParser, ColorInformation};
+
+use super::container::{av1_error, av1_meta, parse, parse_error, FORMAT};
 use super::pixels::to_pixels;
-use super::*;
-use crate::decode::{AnimScan, FrameBudget, FrameSource, PaletteHint};
+use crate::decode::av1::Decoder;
+use crate::decode::seam::{check_dimensions, AnimScan, FrameBudget, FrameSource, PaletteHint};
+use crate::error::PrepError;
+use crate::limits::Limits;
 use crate::pixels::Layout;
 
 /// The frame durations and size of an AVIF sequence, checked against the budget; a still

@@ -1,4 +1,5 @@
-use super::*;
+use super::container::{clean_aperture, is_cut, orientation};
+use crate::orient::Orientation;
 
 #[test]
 fn irot_imir_make_exif_orientations() {

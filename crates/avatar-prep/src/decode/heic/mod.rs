@@ -34,7 +34,7 @@ use heic_decoder::isobmff::{self, HevcDecoderConfig, Transform};
 use heic_decoder::HeifError;
 
 use super::heif_boxes::{self as boxes, BoxError};
-use super::{check_dimensions, exif_orientation, Header, Pending};
+use crate::decode::seam::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
 use crate::options::ImageFormat;
