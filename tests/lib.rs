@@ -76,17 +76,7 @@ impl Pixels {
         } else {
             (self.width, self.height)
         };
-        let shown_at = |x: u32, y: u32| match o.exif_value() {
-            1 => (x, y),
-            2 => (w - 1 - x, y),
-            3 => (w - 1 - x, h - 1 - y),
-            4 => (x, h - 1 - y),
-            5 => (y, x),
-            6 => (h - 1 - y, x),
-            7 => (h - 1 - y, w - 1 - x),
-            8 => (y, w - 1 - x),
-            other => panic!("orientation {other}"),
-        };
+        let shown_at = |x: u32, y: u32| shown_at(o, w, h, x, y);
         let mut rgba = Vec::with_capacity(self.rgba.len());
         for y in 0..h {
             for x in 0..w {
@@ -102,6 +92,22 @@ impl Pixels {
     }
 }
 
+/// Where EXIF orientation `o` shows the stored pixel (x, y) of a `w` × `h` image, written
+/// from the EXIF definitions, independently of the library.
+fn shown_at(o: Orientation, w: u32, h: u32, x: u32, y: u32) -> (u32, u32) {
+    match o.exif_value() {
+        1 => (x, y),
+        2 => (w - 1 - x, y),
+        3 => (w - 1 - x, h - 1 - y),
+        4 => (x, h - 1 - y),
+        5 => (y, x),
+        6 => (h - 1 - y, x),
+        7 => (h - 1 - y, w - 1 - x),
+        8 => (y, w - 1 - x),
+        other => panic!("orientation {other}"),
+    }
+}
+
 impl Pixels {
     /// These stored pixels turned upright for EXIF orientation `o` (the inverse of
     /// [`Pixels::stored_for`], from the same definitions).
@@ -109,17 +115,7 @@ impl Pixels {
         let (w, h) = (self.width, self.height);
         let swaps = matches!(o.exif_value(), 5..=8);
         let (uw, uh) = if swaps { (h, w) } else { (w, h) };
-        let shown_at = |x: u32, y: u32| match o.exif_value() {
-            1 => (x, y),
-            2 => (w - 1 - x, y),
-            3 => (w - 1 - x, h - 1 - y),
-            4 => (x, h - 1 - y),
-            5 => (y, x),
-            6 => (h - 1 - y, x),
-            7 => (h - 1 - y, w - 1 - x),
-            8 => (y, w - 1 - x),
-            other => panic!("orientation {other}"),
-        };
+        let shown_at = |x: u32, y: u32| shown_at(o, w, h, x, y);
         let mut rgba = vec![0; self.rgba.len()];
         for y in 0..h {
             for x in 0..w {
