@@ -8,6 +8,7 @@ mod animation;
 mod avif;
 mod corpus;
 mod damaged;
+mod error_chains;
 mod formats;
 #[cfg(feature = "heic")]
 mod heic;
