@@ -7,16 +7,7 @@ use std::error::Error;
 use avatar_prep::{prepare, prepare_file, ErrorKind, PrepOptions};
 use avatar_tests::{png_header_only, png_with};
 
-/// The chain from `e` down, one `Display` per link.
-fn chain(e: &(dyn Error + 'static)) -> Vec<String> {
-    let mut out = vec![e.to_string()];
-    let mut at = e.source();
-    while let Some(s) = at {
-        out.push(s.to_string());
-        at = s.source();
-    }
-    out
-}
+use crate::upload::chain;
 
 /// No link's text contains its source's text (`Display` never repeats the cause).
 fn assert_no_repeats(links: &[String]) {

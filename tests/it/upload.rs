@@ -416,8 +416,9 @@ async fn pacing_spaces_requests_across_clones() {
     assert!(times[2].duration_since(times[0]) >= Duration::from_millis(180));
 }
 
-/// Each error's message, then its sources' messages, outermost first.
-fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+/// Each error's message, then its sources' messages, outermost first (also used by
+/// `error_chains.rs`).
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
     let mut out = vec![e.to_string()];
     let mut next = e.source();
     while let Some(s) = next {
