@@ -72,6 +72,14 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
     // P3 red (255, 0, 0) lies outside sRGB: it clips to full red, green and blue stay low.
     let red = px.at(30, top + 30);
     assert!(red[0] > 240 && red[1] < 60 && red[2] < 60, "{red:?}");
+
+    // Display P3 said only by `nclx` (no ICC): converted the same way (pixels against the
+    // reference in `every_heic_fixture_matches_its_libheif_rendering`).
+    let (out, _) = FIXTURES.prepared_png("heic-nclx-p3.heic");
+    assert!(out.source().has_icc_profile && out.icc_converted());
+    // sRGB primaries (`nclx` 1/13 in the other fixtures) stay unconverted.
+    let (out, _) = FIXTURES.prepared_png("heic-444.heic");
+    assert!(!out.source().has_icc_profile && !out.icc_converted());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -176,6 +176,32 @@ pub(crate) fn to_rgb(
     Ok(true)
 }
 
+/// An ICC profile for `nclx` (or AV1/HEVC VUI) primaries and transfer that are not sRGB's
+/// (BT.2020, Display P3, PQ, HLG, …), made by moxcms, so that [`icc_transform`] converts the
+/// pixels like an embedded profile; `None` for sRGB/BT.709 or unknown codes. Shared by the
+/// AVIF and HEIC decoders.
+#[cfg(any(feature = "avif", feature = "heic"))]
+pub(crate) fn nclx_profile(primaries: u16, transfer: u16) -> Option<Vec<u8>> {
+    use moxcms::TransferCharacteristics;
+    use moxcms::{CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients};
+    let srgb_primaries = matches!(primaries, 1 | 2);
+    let srgb_transfer = matches!(transfer, 1 | 2 | 6 | 13 | 14 | 15);
+    if srgb_primaries && srgb_transfer {
+        return None;
+    }
+    // Unspecified parts are taken as sRGB's.
+    let primaries = if srgb_primaries { 1 } else { primaries };
+    let transfer = if transfer == 2 { 13 } else { transfer };
+    let cicp = CicpProfile {
+        color_primaries: CicpColorPrimaries::try_from(u8::try_from(primaries).ok()?).ok()?,
+        transfer_characteristics: TransferCharacteristics::try_from(u8::try_from(transfer).ok()?)
+            .ok()?,
+        matrix_coefficients: MatrixCoefficients::Identity,
+        full_range: true,
+    };
+    ColorProfile::new_from_cicp(cicp).encode().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

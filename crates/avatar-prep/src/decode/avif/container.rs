@@ -7,6 +7,7 @@ use zenavif_parse::{AV1Metadata, AvifParser, ColorInformation, DecodeConfig, Uns
 
 use crate::decode::av1::Av1Error;
 use crate::decode::heif_boxes::{self, BoxError};
+use crate::color::nclx_profile;
 use crate::decode::seam::{check_dimensions, exif_orientation};
 use crate::error::PrepError;
 use crate::limits::Limits;
@@ -191,29 +192,6 @@ pub(super) fn orientation(angle: u16, mirror: Option<u8>) -> Orientation {
         (90, Some(false)) | (270, Some(true)) => O::Transpose,
         _ => O::Normal,
     }
-}
-
-/// An ICC profile for `nclx` primaries and transfer that are not sRGB's (BT.2020, P3, PQ,
-/// HLG, …), made by moxcms; `None` for sRGB/BT.709 or unknown codes.
-pub(super) fn nclx_profile(primaries: u16, transfer: u16) -> Option<Vec<u8>> {
-    use moxcms::TransferCharacteristics;
-    use moxcms::{CicpColorPrimaries, CicpProfile, ColorProfile, MatrixCoefficients};
-    let srgb_primaries = matches!(primaries, 1 | 2);
-    let srgb_transfer = matches!(transfer, 1 | 2 | 6 | 13 | 14 | 15);
-    if srgb_primaries && srgb_transfer {
-        return None;
-    }
-    // Unspecified parts are taken as sRGB's.
-    let primaries = if srgb_primaries { 1 } else { primaries };
-    let transfer = if transfer == 2 { 13 } else { transfer };
-    let cicp = CicpProfile {
-        color_primaries: CicpColorPrimaries::try_from(u8::try_from(primaries).ok()?).ok()?,
-        transfer_characteristics: TransferCharacteristics::try_from(u8::try_from(transfer).ok()?)
-            .ok()?,
-        matrix_coefficients: MatrixCoefficients::Identity,
-        full_range: true,
-    };
-    ColorProfile::new_from_cicp(cicp).encode().ok()
 }
 
 pub(super) fn facts(bytes: &[u8], p: &AvifParser<'_>, limits: &Limits) -> Result<Facts, PrepError> {

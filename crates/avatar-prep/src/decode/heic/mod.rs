@@ -34,6 +34,7 @@ use heic_decoder::isobmff::{self, HevcDecoderConfig, Transform};
 use heic_decoder::HeifError;
 
 use super::heif_boxes::{self as boxes, BoxError};
+use crate::color::nclx_profile;
 use crate::decode::seam::{check_dimensions, exif_orientation, Header, Pending};
 use crate::error::PrepError;
 use crate::limits::Limits;
@@ -66,8 +67,27 @@ fn box_error(e: BoxError) -> PrepError {
     }
 }
 
-/// The coded picture size of one HEVC item, from its SPS.
-fn coded_size(config: &HevcDecoderConfig) -> Result<(u32, u32), PrepError> {
+/// The colour profile the pipeline converts from: the ICC profile in `colr`; else one made
+/// from the `nclx` box, or else from the first picture's SPS VUI, when its primaries or
+/// transfer are not sRGB's (an Android phone's Display P3 HEIC carries `nclx` 12/13 and no
+/// ICC). heic-decoder outputs RGB in the source primaries and transfer (its `color` module:
+/// "not an ICC transform"), so without this a P3 photo would be shown as if it were sRGB.
+fn colour_profile(parsed: &isobmff::ParsedHeif) -> Result<Option<Vec<u8>>, PrepError> {
+    if let Some(icc) = &parsed.metadata.icc_profile {
+        return Ok(Some(icc.clone()));
+    }
+    let colour = match parsed.metadata.color_info {
+        Some(c) => Some(c),
+        None => match parsed.images.first() {
+            Some(image) => sps(&image.hevc_config)?.color_info,
+            None => None,
+        },
+    };
+    Ok(colour.and_then(|c| nclx_profile(c.color_primaries, c.transfer_characteristics)))
+}
+
+/// The SPS of one HEVC item.
+fn sps(config: &HevcDecoderConfig) -> Result<heic_decoder::hevc::params::Sps, PrepError> {
     use heic_decoder::bitreader::strip_emulation_prevention;
     use heic_decoder::hevc::{nal, params};
     let sps = config
@@ -75,7 +95,12 @@ fn coded_size(config: &HevcDecoderConfig) -> Result<(u32, u32), PrepError> {
         .next()
         .ok_or_else(|| PrepError::corrupt(FORMAT, "no SPS in hvcC"))?;
     let (_, payload) = nal::parse_nal_header(sps).map_err(heif_error)?;
-    let sps = params::parse_sps(&strip_emulation_prevention(payload)).map_err(heif_error)?;
+    params::parse_sps(&strip_emulation_prevention(payload)).map_err(heif_error)
+}
+
+/// The coded picture size of one HEVC item, from its SPS.
+fn coded_size(config: &HevcDecoderConfig) -> Result<(u32, u32), PrepError> {
+    let sps = sps(config)?;
     Ok((
         sps.pic_width_in_luma_samples,
         sps.pic_height_in_luma_samples,
@@ -190,7 +215,7 @@ pub(super) fn header<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Pending<'a>
         width,
         height,
         orientation,
-        icc: parsed.metadata.icc_profile.clone(),
+        icc: colour_profile(&parsed)?,
         cmyk: false,
         recovery,
     };
