@@ -80,6 +80,30 @@ fn alpha_is_kept_in_png_output_and_icc_is_converted() {
         assert!(at(88.0, 40.0)[3] < 60, "{name} fade: {:?}", at(88.0, 40.0));
     }
 
+    // A 2x2 grid of 256x160 tiles with an alpha grid: the hole (200..320, 100..220) spans all
+    // four tiles; a fade from transparent (x = 400) to opaque (the right edge). 512x320
+    // letterboxed to 512x512 at y = 96.
+    let (out, px) = FIXTURES.prepared_png("avif-grid-2x2-alpha.avif");
+    assert_eq!(out.side(), 512);
+    for (x, y) in [(210, 110), (310, 110), (210, 210), (310, 210), (260, 160)] {
+        assert!(
+            px.at(x, 96 + y)[3] < 10,
+            "hole at {x},{y}: {:?}",
+            px.at(x, 96 + y)
+        );
+    }
+    assert_eq!(px.at(50, 96 + 50)[3], 255);
+    assert!(
+        px.at(405, 96 + 160)[3] < 40,
+        "fade: {:?}",
+        px.at(405, 96 + 160)
+    );
+    assert!(
+        px.at(508, 96 + 160)[3] > 220,
+        "fade: {:?}",
+        px.at(508, 96 + 160)
+    );
+
     let (out, px) = FIXTURES.prepared_png("avif-icc-p3.avif");
     assert!(out.source().has_icc_profile && out.icc_converted());
     // P3 red (255, 0, 0) lies outside sRGB: it clips to full red, green and blue stay low.
@@ -333,6 +357,24 @@ fn a_grid_referencing_missing_tiles_is_corrupt() {
 }
 
 #[test]
+fn an_alpha_grid_referencing_a_missing_tile_is_corrupt() {
+    // avifenc's file: `dimg` 1 → 2..5 (colour), `dimg` 6 → 7..10 (alpha), `auxl` 6 → 1.
+    let mut bytes = FIXTURES.read("avif-grid-2x2-alpha.avif");
+    let second = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| w == b"dimg")
+        .nth(1)
+        .map(|(i, _)| i)
+        .unwrap();
+    // from_id (2), count (2), then four 16-bit targets: the last becomes item 255.
+    let last = second + 4 + 2 + 2 + 6;
+    assert_eq!(bytes[last..last + 2], [0, 10]);
+    bytes[last..last + 2].copy_from_slice(&255u16.to_be_bytes());
+    assert_eq!(refused("alpha tile 255", &bytes), ErrorKind::Corrupt);
+}
+
+#[test]
 fn a_box_size_near_u64_max_is_refused() {
     // Found by the `avif` fuzz target: a 64-bit `largesize` close to u64::MAX wrapped the
     // box's end offset and sliced out of bounds.
@@ -384,6 +426,7 @@ fn a_huge_sequence_is_refused_before_allocating() {
 fn truncation_at_every_box_boundary_is_truncated() {
     for name in [
         "avif-grid-2x2.avif",
+        "avif-grid-2x2-alpha.avif",
         "avif-alpha.avif",
         "star-8bpc-with-alpha.avifs",
     ] {

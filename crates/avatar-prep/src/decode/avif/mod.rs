@@ -3,7 +3,9 @@
 //!
 //! - Still images: the primary item, or a grid of them (tiles decoded in parallel, one tile
 //!   row at a time), with its alpha item (auxiliary `urn:mpeg:mpegB:cicp:systems:auxiliary:alpha`,
-//!   premultiplied or not). Alpha of a *grid* image is not read (the image is opaque).
+//!   premultiplied or not). A grid's alpha is a grid too (found by `heif_boxes::alpha`):
+//!   each tile is decoded with its alpha tile. An alpha grid laid out unlike the colour grid,
+//!   or a single alpha item over a grid, is not read (the image is shown opaque).
 //! - Transforms: `clap` is applied here (it changes the size); `irot`/`imir` become the
 //!   [`Orientation`] that the pipeline applies to the small output. The EXIF orientation is
 //!   never used: per MIAF, `irot`/`imir` already say how to show the image.

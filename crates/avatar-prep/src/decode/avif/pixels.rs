@@ -3,8 +3,9 @@
 use rayon::prelude::*;
 use zenavif_parse::AvifParser;
 
-use super::container::{av1_error, parse_error, Facts, Grid, FORMAT};
+use super::container::{av1_error, box_error, parse_error, Facts, Grid, FORMAT, MAX_TILES};
 use crate::decode::av1::{Av1Error, Chroma, Decoder, Picture};
+use crate::decode::heif_boxes::alpha::alpha_grid;
 use crate::decode::yuv::{self, Alpha, Yuv};
 use crate::error::PrepError;
 use crate::limits::Limits;
@@ -86,6 +87,16 @@ pub(super) fn decode_grid(
     limits: &Limits,
 ) -> Result<Decoded, PrepError> {
     let (w, h) = (f.width as usize, f.height as usize);
+    // The alpha grid, when it is laid out like the colour grid (libavif writes it so): each
+    // tile is decoded with its alpha tile. Laid out otherwise, or a single alpha item over a
+    // grid (no encoder we know writes either), the image is shown opaque.
+    let alpha = alpha_grid(bytes, MAX_TILES as usize)
+        .map_err(box_error)?
+        .filter(|a| {
+            (a.rows, a.columns, a.width, a.height)
+                == (g.rows as usize, g.cols as usize, f.width, f.height)
+        });
+    let premultiplied = p.premultiplied_alpha();
     let mut canvas: Option<Decoded> = None;
     for row in 0..g.rows {
         let tiles: Vec<Decoded> = (0..g.cols)
@@ -93,7 +104,11 @@ pub(super) fn decode_grid(
             .map(|col| {
                 let i = (row * g.cols + col) as usize;
                 let data = p.tile_data(i).map_err(|e| parse_error(bytes, e))?;
-                let tile = decode_item(bytes, &data, None, false, f.nclx, limits)?;
+                let alpha_tile = alpha
+                    .as_ref()
+                    .and_then(|a| a.tiles.get(i))
+                    .map(|t| t.as_ref());
+                let tile = decode_item(bytes, &data, alpha_tile, premultiplied, f.nclx, limits)?;
                 if (tile.width, tile.height) != (g.tile_w, g.tile_h) {
                     return Err(PrepError::corrupt(
                         FORMAT,

@@ -10,6 +10,10 @@
 
 use std::collections::BTreeMap;
 
+/// The alpha grid of a grid image (AVIF): built on this walk's parsed boxes.
+#[cfg(feature = "avif")]
+pub(super) mod alpha;
+
 /// Why the walk stopped.
 #[derive(Debug)]
 pub(super) enum BoxError {
@@ -198,16 +202,23 @@ fn parse_iloc(body: &[u8]) -> Walk<BTreeMap<u32, Location>> {
     Ok(map)
 }
 
-/// The `dimg` references of `iref`: each deriving item's sources.
-fn derivations(iref: &[u8]) -> Walk<BTreeMap<u32, Vec<u32>>> {
+/// The auxiliary-type URNs of an alpha plane: MPEG-B's (AVIF, MIAF) and HEVC's.
+const ALPHA_URNS: [&[u8]; 2] = [
+    b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha",
+    b"urn:mpeg:hevc:2015:auxid:1",
+];
+
+/// The references of type `kind` (`dimg`, `auxl`, …) in `iref`: each referring item's
+/// targets (the first box of that type per item).
+fn references(iref: &[u8], kind: &[u8; 4]) -> Walk<BTreeMap<u32, Vec<u32>>> {
     let mut map = BTreeMap::new();
     if iref.is_empty() {
         return Ok(map);
     }
     let mut r = Reader::new(iref);
     let (v, _) = r.full()?;
-    for (kind, body, _) in children(&iref[r.at..], false)? {
-        if &kind != b"dimg" {
+    for (k, body, _) in children(&iref[r.at..], false)? {
+        if &k != kind {
             continue;
         }
         let mut r = Reader::new(body);
@@ -230,18 +241,89 @@ struct Meta<'a> {
     locations: BTreeMap<u32, Location>,
     iref: Option<&'a [u8]>,
     idat: &'a [u8],
-    /// `ispe` of each property (1-based index - 1), when it is one.
-    ispe: Vec<Option<(u32, u32)>>,
+    /// The properties of `ipco` this walk reads (1-based index - 1).
+    props: Vec<Prop>,
     /// Property indices (1-based) of each item.
     assoc: BTreeMap<u32, Vec<u16>>,
 }
 
-impl Meta<'_> {
-    fn ispe_of(&self, item: u32) -> Option<(u32, u32)> {
-        self.assoc.get(&item)?.iter().find_map(|&i| {
+/// An `ipco` property, as far as this walk cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prop {
+    /// `ispe`: width and height.
+    Ispe(u32, u32),
+    /// `auxC` naming an alpha plane (MPEG-B's URN, as AVIF writes it, or HEVC's).
+    AlphaAux,
+    Other,
+}
+
+impl<'a> Meta<'a> {
+    fn props_of(&self, item: u32) -> impl Iterator<Item = Prop> + '_ {
+        let indices = self.assoc.get(&item).map_or(&[][..], Vec::as_slice);
+        indices.iter().filter_map(|&i| {
             let i = usize::from(i).checked_sub(1)?;
-            *self.ispe.get(i)?
+            self.props.get(i).copied()
         })
+    }
+
+    fn ispe_of(&self, item: u32) -> Option<(u32, u32)> {
+        self.props_of(item).find_map(|p| match p {
+            Prop::Ispe(w, h) => Some((w, h)),
+            _ => None,
+        })
+    }
+
+    /// The grid descriptor of `item` (ISO/IEC 23008-12 6.6.2.3): version, flags, rows - 1,
+    /// columns - 1, output width and height (16 or 32 bits), as (rows, columns, width,
+    /// height).
+    fn grid(&self, file: &'a [u8], item: u32) -> Walk<(usize, usize, u32, u32)> {
+        let data = self.data(file, item)?;
+        let mut r = Reader::new(&data);
+        let (_, flags) = (r.u8()?, r.u8()?);
+        let (rows, columns) = (usize::from(r.u8()?) + 1, usize::from(r.u8()?) + 1);
+        let (w, h) = if flags & 1 != 0 {
+            (r.u32()?, r.u32()?)
+        } else {
+            (r.u16()?, r.u16()?)
+        };
+        Ok((rows, columns, w, h))
+    }
+
+    /// The bytes of `item`: its extents, checked to lie inside the file (or `idat`), joined.
+    fn data(&self, file: &'a [u8], item: u32) -> Walk<std::borrow::Cow<'a, [u8]>> {
+        let loc = self
+            .locations
+            .get(&item)
+            .ok_or_else(|| BoxError::Corrupt(format!("item {item} has no location")))?;
+        let source = if loc.method == 1 { self.idat } else { file };
+        let extent = |&(offset, length): &(u64, u64)| {
+            usize::try_from(offset)
+                .ok()
+                .zip(usize::try_from(length).ok())
+                .and_then(|(o, l)| source.get(o..o.checked_add(l)?))
+                .ok_or(if loc.method == 1 {
+                    BoxError::Corrupt(format!("item {item} lies outside idat"))
+                } else {
+                    BoxError::Truncated("the data ends before the image data")
+                })
+        };
+        // Extents may repeat each other: more than the source holds is refused before
+        // anything is joined.
+        let total = loc.extents.iter().fold(0u64, |s, e| s.saturating_add(e.1));
+        if total > source.len() as u64 {
+            return corrupt(format!("item {item} is longer than the file"));
+        }
+        match loc.extents.as_slice() {
+            [] => corrupt(format!("item {item} has no data")),
+            [one] => Ok(extent(one)?.into()),
+            many => {
+                let mut joined = Vec::new();
+                for e in many {
+                    joined.extend_from_slice(extent(e)?);
+                }
+                Ok(joined.into())
+            }
+        }
     }
 }
 
@@ -279,12 +361,22 @@ fn parse_meta(body: &[u8]) -> Walk<Meta<'_>> {
                     match &kind {
                         b"ipco" => {
                             for (kind, prop, _) in children(p, false)? {
-                                m.ispe.push(if &kind == b"ispe" {
-                                    let mut r = Reader::new(prop);
-                                    r.full()?;
-                                    Some((r.u32()?, r.u32()?))
-                                } else {
-                                    None
+                                m.props.push(match &kind {
+                                    b"ispe" => {
+                                        let mut r = Reader::new(prop);
+                                        r.full()?;
+                                        Prop::Ispe(r.u32()?, r.u32()?)
+                                    }
+                                    b"auxC" => {
+                                        let urn = prop.get(4..).unwrap_or_default();
+                                        let urn = urn.split(|&b| b == 0).next().unwrap_or_default();
+                                        if ALPHA_URNS.contains(&urn) {
+                                            Prop::AlphaAux
+                                        } else {
+                                            Prop::Other
+                                        }
+                                    }
+                                    _ => Prop::Other,
                                 });
                             }
                         }
@@ -331,7 +423,7 @@ pub(super) fn primary(file: &[u8], max_tiles: usize, tile_type: &[u8; 4]) -> Wal
     let mut item = m
         .primary
         .ok_or(BoxError::Corrupt("no primary item".into()))?;
-    let dimg = derivations(m.iref.unwrap_or_default())?;
+    let dimg = references(m.iref.unwrap_or_default(), b"dimg")?;
     let sources = |id: u32| dimg.get(&id).map_or(&[][..], Vec::as_slice);
     // Identity-derived items: follow to the source (heic-decoder stops at 32 steps).
     for _ in 0..33 {
@@ -402,27 +494,8 @@ pub(super) fn primary(file: &[u8], max_tiles: usize, tile_type: &[u8; 4]) -> Wal
         p.coded_bytes = p.coded_bytes.saturating_add(bytes_of(item)?);
         return Ok(p);
     }
-    // The grid descriptor (ISO/IEC 23008-12 6.6.2.3): version, flags, rows - 1, columns - 1,
-    // output width and height (16 or 32 bits).
-    let loc = m
-        .locations
-        .get(&item)
-        .ok_or(BoxError::Corrupt("the grid has no location".into()))?;
     bytes_of(item)?;
-    let &(offset, _) = loc
-        .extents
-        .first()
-        .ok_or(BoxError::Corrupt("the grid has no data".into()))?;
-    let source = if loc.method == 1 { m.idat } else { file };
-    let mut r = Reader::new(source.get(offset as usize..).unwrap_or_default());
-    let (_, flags) = (r.u8()?, r.u8()?);
-    let (rows, columns) = (usize::from(r.u8()?) + 1, usize::from(r.u8()?) + 1);
-    let wide = flags & 1 != 0;
-    let (w, h) = if wide {
-        (r.u32()?, r.u32()?)
-    } else {
-        (r.u16()?, r.u16()?)
-    };
+    let (rows, columns, w, h) = m.grid(file, item)?;
     p.size = Some((w, h));
     p.tiles = rows * columns;
     if p.tiles > max_tiles {
