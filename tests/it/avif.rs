@@ -398,7 +398,7 @@ fn a_frame_that_fails_to_decode_is_corrupt() {
     // frame context, rav1d 1.1 panics in its error handler, inside an `extern "C"`
     // function, and the process aborts (this test binary with it); decode/av1.rs opens
     // decoders with two frame contexts, where the error comes back as a value.
-    let bytes = FIXTURES.read("fuzz-rav1d-frame-error.avif");
+    let bytes = Fixtures("regressions").read("fuzz-avif-rav1d-frame-error.corrupt.avif");
     assert_eq!(refused("frame decode error", &bytes), ErrorKind::Corrupt);
 }
 
