@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use zenavif_parse::{AV1Metadata, AvifParser, ColorInformation, DecodeConfig, Unstoppable};
 
+use crate::color::nclx_profile;
 use crate::decode::av1::Av1Error;
 use crate::decode::heif_boxes::{self, BoxError};
-use crate::color::nclx_profile;
 use crate::decode::seam::{check_dimensions, exif_orientation};
 use crate::error::PrepError;
 use crate::limits::Limits;
