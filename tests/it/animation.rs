@@ -259,9 +259,14 @@ fn frame_policies_and_timing() {
         );
     }
 
+    // The first frame alone: a still GIF (no loop extension) of source frame 0.
     let first = strict.frame_policy(FramePolicy::FirstFrame);
     let out = prepare(&bytes, &first).unwrap();
-    assert_eq!((out.format(), out.frames()), (ImageFormat::Png, 1));
+    assert_eq!((out.format(), out.frames()), (ImageFormat::Gif, 1));
+    assert!(!out.bytes().windows(11).any(|w| w == b"NETSCAPE2.0"));
+    let shown = avatar_tests::gif_frames(out.bytes());
+    assert_eq!(shown.len(), 1);
+    assert!(color_distance(px(&shown[0].0, 256, 256), [0, 100, 50, 255]) <= 4);
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! GIFs that need no resampling (side already 512–1024, transparent bars) are re-optimised
 //! without loss: every output frame, composited as a browser shows it (by `image`, an
 //! independent implementation), equals the input frame composited, pixel for pixel, at every
-//! moment of the animation.
+//! moment of the animation. Still GIFs likewise: a still that needs no resampling stays a
+//! GIF with exactly its pixels (also cropped, or on opaque bars); a resampled one is
+//! re-palettised close to the resampled frame.
 
 use gif::DisposalMethod::{self, Background, Keep, Previous};
 
 use super::animation::{build, F};
-use avatar_prep::{prepare, PrepOptions};
+use avatar_prep::{prepare, Fit, FramePolicy, ImageFormat, OutputFormat, PrepOptions, Rgba};
 
 /// A cheap, deterministic pseudo-random value.
 fn hash(x: u32) -> u32 {
@@ -188,4 +190,172 @@ fn small_frames_with_every_disposal_stay_exact() {
     let out = prepare(&input, &PrepOptions::default()).unwrap();
     assert_eq!(out.side(), 512);
     assert_same_animation(&input, out.bytes(), (0, 0));
+}
+
+/// Whether the GIF has a loop (NETSCAPE2.0) extension.
+fn loops(gif: &[u8]) -> bool {
+    gif.windows(11).any(|w| w == b"NETSCAPE2.0")
+}
+
+/// Asserts that `output` is a still GIF (one frame, no loop extension) showing `input`'s
+/// first frame as a browser shows it: the input from `(sx, sy)` placed at `content`
+/// (x, y, w, h), and `bg` in the bars and wherever the input is transparent.
+fn assert_same_still(
+    input: &[u8],
+    output: &[u8],
+    (sx, sy): (u32, u32),
+    content: (u32, u32, u32, u32),
+    bg: [u8; 4],
+) {
+    assert!(!loops(output), "a still GIF has no loop extension");
+    let src = &avatar_tests::gif_frames(input)[0].0;
+    let dst = avatar_tests::gif_frames(output);
+    assert_eq!(dst.len(), 1, "one frame");
+    let d = &dst[0].0;
+    let (cx, cy, cw, ch) = content;
+    for y in 0..d.height() {
+        for x in 0..d.width() {
+            let got = d.get_pixel(x, y).0;
+            let inside = (cx..cx + cw).contains(&x) && (cy..cy + ch).contains(&y);
+            let want = match inside {
+                true => src.get_pixel(x - cx + sx, y - cy + sy).0,
+                false => bg,
+            };
+            let want = if want[3] == 0 { bg } else { want };
+            let same = got == want || (got[3] == 0 && want[3] == 0);
+            assert!(same, "({x},{y}): {got:?}, want {want:?}");
+        }
+    }
+}
+
+/// One still frame of [`sprites`]: 240-colour noise, sprites, a transparent corner.
+fn still(w: u16, h: u16) -> Vec<u8> {
+    let frames = sprites(w, h, 1, &[Keep], |x, y| x + y < 120);
+    let input = build(w, h, &frames, gif::Repeat::Infinite);
+    assert!(loops(&input));
+    input
+}
+
+#[test]
+fn still_gifs_in_range_stay_gifs_without_loss() {
+    // Square: nothing to do but drop the loop extension.
+    let input = still(600, 600);
+    let out = prepare(&input, &PrepOptions::default()).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 600)
+    );
+    assert_eq!(out.mime(), "image/gif");
+    assert!(
+        out.bytes().len() <= input.len(),
+        "{} bytes",
+        out.bytes().len()
+    );
+    assert_same_still(&input, out.bytes(), (0, 0), (0, 0, 600, 600), [0; 4]);
+
+    // Letterboxed: transparent bars, 80 px above and below.
+    let input = still(600, 440);
+    let out = prepare(&input, &PrepOptions::default()).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 600)
+    );
+    assert_same_still(&input, out.bytes(), (0, 0), (0, 80, 600, 440), [0; 4]);
+
+    // Opaque bars: their colour also shows through the transparent corner. 255 colours
+    // and the bars' need a 256-colour table, still exact.
+    let (r, g, b) = (10, 20, 30);
+    let bars = Fit::Letterbox {
+        background: Some(Rgba { r, g, b, a: 255 }),
+    };
+    let out = prepare(&input, &PrepOptions::default().fit(bars)).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 600)
+    );
+    let bg = [r, g, b, 255];
+    assert_same_still(&input, out.bytes(), (0, 0), (0, 80, 600, 440), bg);
+
+    // Cropped: the centre 600x600 of 700x600, pixels as they are.
+    let input = still(700, 600);
+    let out = prepare(&input, &PrepOptions::default().fit(Fit::CenterCrop)).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 600)
+    );
+    assert_same_still(&input, out.bytes(), (50, 0), (0, 0, 600, 600), [0; 4]);
+
+    // Forced formats are kept.
+    let png = PrepOptions::default().format(OutputFormat::Png);
+    assert_eq!(prepare(&input, &png).unwrap().format(), ImageFormat::Png);
+}
+
+#[test]
+fn the_first_frame_policy_gives_a_still_gif_of_the_first_frame() {
+    let frames = sprites(600, 440, 8, &[Keep, Previous], |_, _| false);
+    let input = build(600, 440, &frames, gif::Repeat::Infinite);
+    let first = PrepOptions::default()
+        .max_frames(5)
+        .frame_policy(FramePolicy::FirstFrame);
+    let out = prepare(&input, &first).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 600)
+    );
+    assert!(out.recovery().is_empty(), "{:?}", out.recovery());
+    assert_same_still(&input, out.bytes(), (0, 0), (0, 80, 600, 440), [0; 4]);
+}
+
+#[test]
+fn resampled_still_gifs_are_re_palettised_closely() {
+    // 1500x1500: a 16x16-colour gradient, dithered with noise, shrinks to 1024 and gains
+    // thousands of colours; the GIF gets 255 of them.
+    let side = 1500u32;
+    let palette: Vec<[u8; 3]> = (0..256u32)
+        .map(|i| [(i / 16 * 17) as u8, (i % 16 * 17) as u8, 96])
+        .collect();
+    let level = |v: u32, k: u32| ((v * 15 * 64 / (side - 1) + hash(k) % 64) / 64).min(15);
+    let pixels = (0..side * side)
+        .map(|k| {
+            let (x, y) = (k % side, k / side);
+            (level(x, k) * 16 + level(y, k + 7_777_777)) as u8
+        })
+        .collect();
+    let frame = F {
+        rect: (0, 0, side as u16, side as u16),
+        palette,
+        transparent: None,
+        pixels,
+        delay: 0,
+        dispose: Keep,
+    };
+    let input = build(side as u16, side as u16, &[frame], gif::Repeat::Infinite);
+    let out = prepare(&input, &PrepOptions::default()).unwrap();
+    assert_eq!(
+        (out.format(), out.frames(), out.side()),
+        (ImageFormat::Gif, 1, 1024)
+    );
+    assert!(!loops(out.bytes()));
+    // Against the same resampled frame unquantised (the PNG output).
+    let png = prepare(&input, &PrepOptions::default().format(OutputFormat::Png)).unwrap();
+    let (got, want) = (
+        avatar_tests::decode(out.bytes()),
+        avatar_tests::decode(png.bytes()),
+    );
+    assert_eq!((got.width, got.height), (want.width, want.height));
+    let (mut sum, mut n) = (0u64, 0u64);
+    for (a, b) in got.rgba.chunks_exact(4).zip(want.rgba.chunks_exact(4)) {
+        assert_eq!((a[3], b[3]), (255, 255));
+        sum += (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>();
+        n += 3;
+    }
+    let mean = sum as f64 / n as f64;
+    eprintln!("still GIF 1500 -> 1024: mean error {mean:.2} per channel");
+    assert!(mean <= 3.0, "mean error {mean:.2}");
+    assert!(
+        out.bytes().len() * 2 < png.bytes().len(),
+        "GIF {} bytes, PNG {}",
+        out.bytes().len(),
+        png.bytes().len()
+    );
 }

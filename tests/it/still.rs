@@ -369,10 +369,15 @@ fn output_format_rules() {
         ImageFormat::Jpeg
     );
     assert_eq!(prepare(&as_png, &auto).unwrap().format(), ImageFormat::Png);
+    // A still GIF stays a GIF (one frame, upscaled 64 -> 512 and re-palettised).
     let gif_out = prepare(&as_gif, &auto).unwrap();
-    assert_eq!(gif_out.format(), ImageFormat::Png);
-    assert_eq!(gif_out.mime(), "image/png");
+    assert_eq!((gif_out.format(), gif_out.frames()), (ImageFormat::Gif, 1));
+    assert_eq!(gif_out.mime(), "image/gif");
+    assert_eq!(decode(gif_out.bytes()).width, 512);
     assert!(color_distance(decode(gif_out.bytes()).at(256, 256), BLUE) <= 1);
+    let forced = prepare(&as_gif, &auto.format(OutputFormat::Png)).unwrap();
+    assert_eq!(forced.format(), ImageFormat::Png);
+    assert!(color_distance(decode(forced.bytes()).at(256, 256), BLUE) <= 1);
     let forced = prepare(&as_png, &auto.format(OutputFormat::Jpeg)).unwrap();
     assert_eq!(forced.format(), ImageFormat::Jpeg);
     assert_eq!(forced.mime(), "image/jpeg");

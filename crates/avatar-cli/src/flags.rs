@@ -30,7 +30,7 @@ pub(crate) enum FramesArg {
 /// The output encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FormatArg {
-    /// JPEG stays JPEG, PNG stays PNG, an animated GIF stays GIF, a still GIF becomes PNG.
+    /// JPEG stays JPEG, PNG stays PNG, GIF stays GIF (a still one as a one-frame GIF).
     Auto,
     /// Always JPEG.
     Jpeg,

@@ -263,7 +263,17 @@ fn animated_gif_stays_animated_and_frame_flags_apply() {
         "first",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(out.join("wave.png").exists(), "{stderr}");
+    // The first frame alone: a one-frame GIF (over the six-frame one written above).
+    assert!(!out.join("wave.png").exists(), "{stderr}");
+    let bytes = std::fs::read(out.join("wave.gif")).unwrap();
+    let mut dec = gif::DecodeOptions::new()
+        .read_info(std::io::Cursor::new(&bytes[..]))
+        .unwrap();
+    let mut frames = 0;
+    while dec.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 1, "{stderr}");
 }
 
 #[test]

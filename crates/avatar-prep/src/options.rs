@@ -114,7 +114,8 @@ pub enum FramePolicy {
     /// Keep `max_frames` evenly spaced frames; each kept frame also lasts as long as the
     /// dropped frames after it, so the total duration is unchanged.
     Decimate,
-    /// Keep only the first frame: a still image.
+    /// Keep only the first frame: a still image (a one-frame GIF from a GIF with
+    /// [`OutputFormat::Auto`]).
     FirstFrame,
 }
 
@@ -123,9 +124,11 @@ pub enum FramePolicy {
 #[non_exhaustive]
 pub enum OutputFormat {
     /// Keep the input's format where Slack accepts it: JPEG stays JPEG, PNG stays PNG, an
-    /// animated GIF (or WebP, AVIF sequence) becomes an animated GIF, a still GIF becomes
-    /// PNG. Camera formats without alpha (WebP, AVIF, HEIC: photos) become JPEG; with alpha,
-    /// and lossless sources (BMP, TIFF), PNG. The default.
+    /// animated GIF (or WebP, AVIF sequence) becomes an animated GIF, a still GIF (or a GIF
+    /// reduced to its first frame by [`FramePolicy::FirstFrame`]) a one-frame GIF without a
+    /// loop extension — with exactly its pixels when nothing is resampled (crops and bars
+    /// included), else re-palettised. Camera formats without alpha (WebP, AVIF, HEIC: photos)
+    /// become JPEG; with alpha, and lossless sources (BMP, TIFF), PNG. The default.
     #[default]
     Auto,
     /// Baseline JPEG at [`PrepOptions::jpeg_quality`], 4:2:0 chroma subsampling (grey

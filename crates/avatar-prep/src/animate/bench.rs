@@ -62,7 +62,7 @@ pub(crate) fn resampled_frames(
         }
         index += 1;
     }
-    let mut enc = Encoder::new(&s.scan, &s.look)?;
+    let mut enc = Encoder::new(&s.scan, &s.look, s.kept.len() == 1)?;
     if !reuse {
         enc.reuse_max_error = u64::MAX;
     }

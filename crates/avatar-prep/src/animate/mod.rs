@@ -1,4 +1,5 @@
-//! Animated sources (GIF today; every format with a [`FrameSource`]) become animated GIFs:
+//! Animated sources (GIF today; every format with a [`FrameSource`]) become animated GIFs,
+//! and still GIFs (or a GIF's first frame alone) one-frame GIFs without a loop extension:
 //! scan the frame headers and apply the frame policy, then composite every frame as a
 //! browser shows it, resize and re-palettise frames in parallel, and hand the screens to the
 //! optimising [`Writer`] (changed rectangles, disposal per frame, merged duplicates, local
@@ -24,7 +25,7 @@ use crate::color::{self, IccTransform};
 use crate::compose;
 use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
 use crate::error::PrepError;
-use crate::geometry::{self, Plan, Rect};
+use crate::geometry::{self, Plan};
 use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
@@ -67,8 +68,8 @@ pub(crate) struct Animated {
 }
 
 /// What [`prepare_animation`] works from: the scan, the kept frames, how each output frame is
-/// made, and whether the pixels go through unchanged (no resampling, no bars' colour, no
-/// turn, no colour conversion).
+/// made, and whether the pixels go through unchanged (no resampling, bars transparent or
+/// opaque, no turn, no colour conversion).
 struct Setup {
     scan: AnimScan,
     kept: Vec<(usize, u32)>,
@@ -76,25 +77,36 @@ struct Setup {
     unchanged_pixels: bool,
 }
 
-/// Scans the animation and plans its output. `Ok(None)` means "not an animation after all".
+/// Scans the animation and plans its output. `Ok(None)` means "not an animation after all"
+/// and not a GIF: one frame, or the first-frame policy, of a WebP or AVIF. A GIF reduced to
+/// one frame (a still, or the first-frame policy) keeps its first frame alone: a still GIF.
 fn setup(header: &Header, bytes: &[u8], o: &PrepOptions) -> Result<Option<Setup>, PrepError> {
     let format = header.format;
     let budget = FrameBudget {
         reject_above: (o.frame_policy == FramePolicy::Reject).then_some(u64::from(o.max_frames)),
         max_animation_pixels: o.limits.max_animation_pixels,
     };
-    let Some(scan) = decode::scan_animation(format, bytes, &o.limits, &budget)? else {
+    let Some(mut scan) = decode::scan_animation(format, bytes, &o.limits, &budget)? else {
         return Ok(None);
     };
     let n = scan.delays.len();
-    if n <= 1 || (n > o.max_frames as usize && o.frame_policy == FramePolicy::FirstFrame) {
+    let first_only =
+        n <= 1 || (n > o.max_frames as usize && o.frame_policy == FramePolicy::FirstFrame);
+    if n == 0 || (first_only && format != ImageFormat::Gif) {
         return Ok(None);
     }
     if scan.width == 0 || scan.height == 0 {
         return Err(PrepError::corrupt(format, "zero canvas size"));
     }
     decode::check_dimensions(scan.width, scan.height, 4, &o.limits)?;
-    let kept = keep_frames(&scan.delays, (o.max_frames as usize).max(1));
+    let kept = if first_only {
+        // Later frames are not shown: a cut inside them changes nothing.
+        scan.recovery
+            .retain(|r| !matches!(r, Recovery::AnimationCutShort { .. }));
+        vec![(0, scan.delays[0])]
+    } else {
+        keep_frames(&scan.delays, (o.max_frames as usize).max(1))
+    };
     let orientation = if o.apply_orientation {
         header.orientation
     } else {
@@ -119,10 +131,10 @@ fn setup(header: &Header, bytes: &[u8], o: &PrepOptions) -> Result<Option<Setup>
         } => c,
         _ => Rgba::TRANSPARENT,
     };
-    let unchanged_pixels = kept.len() == n
-        && plan.src == Rect::new(0, 0, scan.width, scan.height)
-        && (plan.dst.w, plan.dst.h) == (scan.width, scan.height)
-        && background.a == 0
+    // Every kept frame is the source frame shown then (all of them, or the first alone).
+    let unchanged_pixels = (kept.len() == n || kept.len() == 1)
+        && (plan.src.w, plan.src.h) == (plan.dst.w, plan.dst.h)
+        && matches!(background.a, 0 | 255)
         && orientation == Orientation::Normal
         && icc.is_none();
     let look = Look {
@@ -139,9 +151,10 @@ fn setup(header: &Header, bytes: &[u8], o: &PrepOptions) -> Result<Option<Setup>
     }))
 }
 
-/// Prepares an animation as an animated GIF. `Ok(None)` means "not an animation after all"
-/// (a format without animations, one frame, or the first-frame policy): the caller takes the
-/// still path.
+/// Prepares an animation as an animated GIF, and a GIF still (one frame, or an animation
+/// under the first-frame policy) as a still GIF. `Ok(None)` means "not a GIF nor an
+/// animation" (a format without animations, or a WebP/AVIF with one frame or under the
+/// first-frame policy): the caller takes the still path.
 pub(crate) fn prepare_animation(
     header: &Header,
     bytes: &[u8],
@@ -158,7 +171,8 @@ pub(crate) fn prepare_animation(
         return Ok(None);
     };
     let passed = if unchanged_pixels && format == ImageFormat::Gif {
-        passthrough::pass_through(bytes, o, &look.plan, &scan)?
+        let (plan, bg) = (&look.plan, look.background);
+        passthrough::pass_through(bytes, o, plan, bg, &scan, kept.len())?
     } else {
         None
     };
@@ -166,7 +180,7 @@ pub(crate) fn prepare_animation(
         Some(out) => out,
         None => {
             let mut frames = decode::animation_frames(format, bytes, &o.limits, &scan)?;
-            Encoder::new(&scan, &look)?.run(frames.as_mut(), &kept)?
+            Encoder::new(&scan, &look, kept.len() == 1)?.run(frames.as_mut(), &kept)?
         }
     };
     Ok(Some(Animated {
@@ -230,11 +244,13 @@ struct Encoder<'s> {
     palettes_used: usize,
     /// [`REUSE_MAX_ERROR`] (`u64::MAX`: one palette for every frame).
     reuse_max_error: u64,
+    /// One frame is kept: no loop extension, and the palette maps that frame closest.
+    still: bool,
     writer: Option<Writer>,
 }
 
 impl<'s> Encoder<'s> {
-    fn new(scan: &'s AnimScan, look: &'s Look) -> Result<Self, PrepError> {
+    fn new(scan: &'s AnimScan, look: &'s Look, still: bool) -> Result<Self, PrepError> {
         let side = u16::try_from(look.plan.side)
             .map_err(|_| PrepError::internal("GIF side above 65535"))?;
         Ok(Encoder {
@@ -244,6 +260,7 @@ impl<'s> Encoder<'s> {
             palette: None,
             palettes_used: 0,
             reuse_max_error: REUSE_MAX_ERROR,
+            still,
             writer: None,
         })
     }
@@ -316,7 +333,8 @@ impl<'s> Encoder<'s> {
         if self.writer.is_none() {
             let global = self.palette.as_ref().map(Palette::colors);
             let global = global.unwrap_or_default();
-            self.writer = Some(Writer::new(self.side, self.scan.repeat, &global)?);
+            let repeat = (!self.still).then_some(self.scan.repeat);
+            self.writer = Some(Writer::new(self.side, repeat, &global)?);
         }
         let Some(writer) = self.writer.as_mut() else {
             return Err(PrepError::internal("GIF writer missing"));
@@ -378,7 +396,8 @@ impl<'s> Encoder<'s> {
     }
 
     /// The output palette, chosen once from the scan's hint (or from the first chunk's
-    /// pixels), with an opaque letterbox colour added.
+    /// pixels), with an opaque letterbox colour added. A still also tries a median cut of its
+    /// one frame's pixels and keeps whichever palette maps it closer.
     fn choose_palette(&self, first: &[(Vec<u8>, u32)]) -> Palette {
         let bg = self.bars();
         let weighted = |mut samples: Vec<([u8; 3], u64)>| {
@@ -387,7 +406,8 @@ impl<'s> Encoder<'s> {
             }
             Palette::new(median_cut(&samples))
         };
-        match &self.scan.palette {
+        let from_pixels = || weighted(palette::histogram(first.iter().map(|f| f.0.as_slice())));
+        let hinted = match &self.scan.palette {
             // Reuse the source palette: every frame's colours come from it.
             PaletteHint::Only(p) if p.len() / 3 < 255 => {
                 let mut colors: Vec<[u8; 3]> =
@@ -399,9 +419,17 @@ impl<'s> Encoder<'s> {
                 weighted(p.chunks_exact(3).map(|c| ([c[0], c[1], c[2]], 1)).collect())
             }
             PaletteHint::Weighted(samples) => weighted(samples.clone()),
-            PaletteHint::FromPixels => {
-                weighted(palette::histogram(first.iter().map(|f| f.0.as_slice())))
-            }
+            PaletteHint::FromPixels => return from_pixels(),
+        };
+        if !self.still {
+            return hinted;
+        }
+        let own = from_pixels();
+        let error = |p: &Palette| first.iter().map(|f| p.map_frame(&f.0).1).sum::<u64>();
+        if error(&own) < error(&hinted) {
+            own
+        } else {
+            hinted
         }
     }
 }

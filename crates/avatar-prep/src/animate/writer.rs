@@ -47,9 +47,16 @@ type ColourMap = HashMap<u32, u8, BuildHasherDefault<ColourHasher>>;
 #[derive(Debug)]
 pub(crate) struct TooManyColours;
 
-/// Writes screens as an optimised animated GIF.
+/// Writes screens as an optimised GIF (animated, or a still when one frame comes out).
 pub(crate) struct Writer {
-    enc: gif::Encoder<Vec<u8>>,
+    /// Started at the first frame written: only then is it known whether the GIF is a
+    /// still (no loop extension) or an animation.
+    enc: Option<gif::Encoder<Vec<u8>>>,
+    side: u16,
+    /// The global colour table, transparent entry included.
+    table: Vec<u8>,
+    /// The loop count of an animation; `None` writes no loop extension.
+    repeat: Option<gif::Repeat>,
     planner: Planner,
     global: ColourMap,
     /// The global palette's transparent index (one past its colours).
@@ -63,10 +70,12 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts a `side` × `side` GIF with `global` (at most 255 colours are used; the
-    /// transparent index follows them) as the global colour table.
+    /// transparent index follows them) as the global colour table. `repeat` is the loop
+    /// count written in the NETSCAPE2.0 extension; with `None`, or when only one frame comes
+    /// out (a still, or identical screens merged), no loop extension is written.
     pub(crate) fn new(
         side: u16,
-        repeat: gif::Repeat,
+        repeat: Option<gif::Repeat>,
         global: &[[u8; 3]],
     ) -> Result<Writer, PrepError> {
         let mut map = ColourMap::default();
@@ -83,10 +92,11 @@ impl Writer {
         }
         let transparent = map.len() as u8;
         table.extend_from_slice(&[0, 0, 0]);
-        let mut enc = gif::Encoder::new(Vec::new(), side, side, &table).map_err(enc_err)?;
-        enc.set_repeat(repeat).map_err(enc_err)?;
         Ok(Writer {
-            enc,
+            enc: None,
+            side,
+            table,
+            repeat,
             planner: Planner::new(u32::from(side)),
             global: map,
             transparent,
@@ -102,20 +112,46 @@ impl Writer {
             .into_iter()
             .filter_map(|(s, delay)| self.planner.push(s, delay))
             .collect();
-        self.write(planned)
+        self.write(planned, false)
     }
 
     /// Writes the last frame and the trailer; returns the GIF and the number of frames in
     /// it (identical consecutive screens are one frame).
     pub(crate) fn finish(mut self) -> Result<(Vec<u8>, u32), PrepError> {
         let last: Vec<Planned> = self.planner.finish().into_iter().collect();
-        self.write(last)?;
+        self.write(last, true)?;
         let frames = self.frames;
-        let out = self.enc.into_inner().map_err(enc_err)?;
+        let enc = self
+            .enc
+            .take()
+            .ok_or_else(|| PrepError::internal("a GIF without frames"))?;
+        let out = enc.into_inner().map_err(enc_err)?;
         Ok((out, frames))
     }
 
-    fn write(&mut self, planned: Vec<Planned>) -> Result<(), PrepError> {
+    /// The encoder, started (header, global table and, for an animation, the loop
+    /// extension) before the first frame. The planner holds one screen back, so frames
+    /// first come from [`Writer::push`] only when a second, different screen followed:
+    /// a first write from [`Writer::finish`] with one frame is a still.
+    fn encoder(&mut self, still: bool) -> Result<&mut gif::Encoder<Vec<u8>>, PrepError> {
+        if self.enc.is_none() {
+            let (side, table) = (self.side, &self.table);
+            let mut enc = gif::Encoder::new(Vec::new(), side, side, table).map_err(enc_err)?;
+            if let Some(repeat) = self.repeat.filter(|_| !still) {
+                enc.set_repeat(repeat).map_err(enc_err)?;
+            }
+            self.enc = Some(enc);
+        }
+        self.enc
+            .as_mut()
+            .ok_or_else(|| PrepError::internal("GIF encoder missing"))
+    }
+
+    fn write(&mut self, planned: Vec<Planned>, last: bool) -> Result<(), PrepError> {
+        if planned.is_empty() && !last {
+            return Ok(());
+        }
+        let still = last && self.frames == 0 && planned.len() <= 1;
         let mut delays = Vec::with_capacity(planned.len());
         for p in &planned {
             // GIF counts in hundredths of a second.
@@ -137,8 +173,9 @@ impl Writer {
                 Ok(f)
             })
             .collect::<Result<_, PrepError>>()?;
+        let enc = self.encoder(still)?;
         for f in &frames {
-            self.enc.write_lzw_pre_encoded_frame(f).map_err(enc_err)?;
+            enc.write_lzw_pre_encoded_frame(f).map_err(enc_err)?;
         }
         self.frames += frames.len() as u32;
         Ok(())

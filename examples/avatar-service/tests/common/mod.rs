@@ -310,7 +310,7 @@ pub const FORMATS: &[Format] = &[
         name: "GIF",
         filename: "photo.gif",
         encode: enc_gif,
-        output_mime: "image/png",
+        output_mime: "image/gif",
         tolerance: 48,
     },
     Format {
