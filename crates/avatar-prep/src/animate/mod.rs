@@ -277,7 +277,10 @@ impl<'s> Encoder<'s> {
         let (width, height) = (self.scan.width, self.scan.height);
         let mut kept = kept.iter().peekable();
         let mut index = 0usize;
-        let mut read = || -> Result<Vec<(Decoded, u32)>, PrepError> {
+        // Screens are copied out of the frame source into buffers that come back from the
+        // chunk before last (no fresh pages to fault in and zero for every frame).
+        let mut pool: Vec<Vec<u8>> = Vec::new();
+        let mut read = |pool: &mut Vec<Vec<u8>>| -> Result<Vec<(Decoded, u32)>, PrepError> {
             let mut chunk = Vec::with_capacity(chunk_len);
             // Frames after the last kept one change nothing (and may be cut off).
             while chunk.len() < chunk_len && kept.peek().is_some() {
@@ -285,7 +288,9 @@ impl<'s> Encoder<'s> {
                     break;
                 };
                 if let Some(&(_, delay)) = kept.next_if(|k| k.0 == index) {
-                    let pixels = screen.to_vec();
+                    let mut pixels = pool.pop().unwrap_or_default();
+                    pixels.clear();
+                    pixels.extend_from_slice(screen);
                     let layout = Layout::Rgba8;
                     let recovery = Vec::new();
                     let d = Decoded {
@@ -301,16 +306,16 @@ impl<'s> Encoder<'s> {
             }
             Ok(chunk)
         };
-        let mut chunk = read()?;
+        let mut chunk = read(&mut pool)?;
         while !chunk.is_empty() {
             // (The frame source is not `Send`: it stays on this thread, the encoder moves.)
-            let mut flushed = Ok(());
+            let mut flushed = Ok(Vec::new());
             let (me, f) = (&mut self, &mut flushed);
             let next = rayon::in_place_scope(|sc| {
                 sc.spawn(move |_| *f = me.flush(chunk));
-                read()
+                read(&mut pool)
             });
-            flushed?;
+            pool.extend(flushed?);
             chunk = next?;
         }
         self.writer
@@ -320,15 +325,16 @@ impl<'s> Encoder<'s> {
     }
 
     /// Processes the chunk: resize in parallel, map to the palettes, then hand the frames
-    /// to the writer.
-    fn flush(&mut self, chunk: Vec<(Decoded, u32)>) -> Result<(), PrepError> {
+    /// to the writer. Returns the screens' buffers for reuse.
+    fn flush(&mut self, chunk: Vec<(Decoded, u32)>) -> Result<Vec<Vec<u8>>, PrepError> {
         let look = self.look;
-        let frames: Vec<(Vec<u8>, u32)> = chunk
+        let rendered: Vec<((Vec<u8>, u32), Vec<u8>)> = chunk
             .into_par_iter()
             .map_init(Resampler::default, |r, (screen, delay)| {
-                Ok((look.render(r, &screen)?, delay))
+                Ok(((look.render(r, &screen)?, delay), screen.pixels))
             })
             .collect::<Result<_, PrepError>>()?;
+        let (frames, spent): (Vec<(Vec<u8>, u32)>, Vec<Vec<u8>>) = rendered.into_iter().unzip();
         let screens = self.map_chunk(frames);
         if self.writer.is_none() {
             let global = self.palette.as_ref().map(Palette::colors);
@@ -339,7 +345,8 @@ impl<'s> Encoder<'s> {
         let Some(writer) = self.writer.as_mut() else {
             return Err(PrepError::internal("GIF writer missing"));
         };
-        writer.push(screens)
+        writer.push(screens)?;
+        Ok(spent)
     }
 
     /// Maps a chunk of rendered frames (RGBA) to screens of palette colours, in parallel.

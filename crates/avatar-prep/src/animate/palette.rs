@@ -11,7 +11,9 @@ use crate::decode::PaletteHint;
 pub(crate) struct Palette {
     pub(crate) rgb: Vec<u8>,
     pub(crate) transparent: u8,
-    lut: Vec<u8>,
+    /// The nearest entry of each 15-bit colour, already as a screen value (opaque RGBA,
+    /// little-endian): mapping a pixel is one lookup.
+    lut: Vec<u32>,
 }
 
 impl Palette {
@@ -21,18 +23,19 @@ impl Palette {
             colors.push([0, 0, 0]);
         }
         let transparent = colors.len() as u8;
-        let lut: Vec<u8> = (0..32 * 32 * 32u32)
+        let lut: Vec<u32> = (0..32 * 32 * 32u32)
             .into_par_iter()
             .map(|i| {
                 let c = [(i >> 10) & 31, (i >> 5) & 31, i & 31].map(|v| (v * 8 + 4) as i32);
-                let mut best = (i32::MAX, 0u8);
-                for (k, p) in colors.iter().enumerate() {
+                let mut best = (i32::MAX, [0u8; 3]);
+                for p in &colors {
                     let d: i32 = (0..3).map(|j| (c[j] - i32::from(p[j])).pow(2)).sum();
                     if d < best.0 {
-                        best = (d, k as u8);
+                        best = (d, *p);
                     }
                 }
-                best.1
+                let [r, g, b] = best.1;
+                u32::from_le_bytes([r, g, b, 255])
             })
             .collect();
         let mut rgb: Vec<u8> = colors.iter().flatten().copied().collect();
@@ -54,13 +57,10 @@ impl Palette {
 
     /// The nearest palette colour of an RGBA pixel as a screen value (`0`: transparent).
     pub(crate) fn packed(&self, px: &[u8]) -> u32 {
-        let i = usize::from(self.index(px));
-        match self.rgb.get(i * 3..i * 3 + 3) {
-            Some(c) if i != usize::from(self.transparent) => {
-                u32::from_le_bytes([c[0], c[1], c[2], 255])
-            }
-            _ => 0,
+        if px[3] < 128 {
+            return 0;
         }
+        self.lut[key15(px[0], px[1], px[2])]
     }
 
     /// A rendered frame (RGBA) as a screen of palette colours, and its mean squared RGB
@@ -82,14 +82,6 @@ impl Palette {
             })
             .collect();
         (screen, err / opaque.max(1))
-    }
-
-    pub(crate) fn index(&self, px: &[u8]) -> u8 {
-        if px[3] < 128 {
-            return self.transparent;
-        }
-        let key = key15(px[0], px[1], px[2]);
-        self.lut[key]
     }
 }
 
@@ -221,6 +213,26 @@ mod tests {
         let mut h = histogram([&frame[..]].into_iter());
         h.sort();
         assert_eq!(h, vec![([9, 9, 9], 1), ([251, 1, 2], 2)]);
+    }
+
+    #[test]
+    fn frames_map_to_the_nearest_colour_and_transparent_pixels_to_zero() {
+        let pal = Palette::new(vec![[250, 0, 0], [0, 0, 0], [10, 200, 30]]);
+        let frame = [
+            [255u8, 8, 3, 255], // near red
+            [4, 4, 4, 128],     // near black, opaque enough
+            [12, 190, 40, 255], // near green
+            [255, 255, 255, 127],
+        ]
+        .concat();
+        let (screen, err) = pal.map_frame(&frame);
+        let px = |c: [u8; 3]| u32::from_le_bytes([c[0], c[1], c[2], 255]);
+        assert_eq!(
+            screen,
+            vec![px([250, 0, 0]), px([0, 0, 0]), px([10, 200, 30]), 0]
+        );
+        // (25 + 64 + 9) + (16 * 3) + (4 + 100 + 100), over three opaque pixels.
+        assert_eq!(err, (98 + 48 + 204) / 3);
     }
 
     #[test]
