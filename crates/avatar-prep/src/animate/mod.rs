@@ -223,6 +223,9 @@ impl Look {
     }
 }
 
+/// A rendered output frame (RGBA, the square's side) and its delay.
+type Rendered = (Vec<u8>, u32);
+
 /// Frames go through in chunks of this many: composited in order, processed in parallel.
 fn chunk_len() -> usize {
     (rayon::current_num_threads() * 2).max(4)
@@ -328,13 +331,13 @@ impl<'s> Encoder<'s> {
     /// to the writer. Returns the screens' buffers for reuse.
     fn flush(&mut self, chunk: Vec<(Decoded, u32)>) -> Result<Vec<Vec<u8>>, PrepError> {
         let look = self.look;
-        let rendered: Vec<((Vec<u8>, u32), Vec<u8>)> = chunk
+        let rendered: Vec<(Rendered, Vec<u8>)> = chunk
             .into_par_iter()
             .map_init(Resampler::default, |r, (screen, delay)| {
                 Ok(((look.render(r, &screen)?, delay), screen.pixels))
             })
             .collect::<Result<_, PrepError>>()?;
-        let (frames, spent): (Vec<(Vec<u8>, u32)>, Vec<Vec<u8>>) = rendered.into_iter().unzip();
+        let (frames, spent): (Vec<Rendered>, Vec<Vec<u8>>) = rendered.into_iter().unzip();
         let screens = self.map_chunk(frames);
         if self.writer.is_none() {
             let global = self.palette.as_ref().map(Palette::colors);
@@ -354,7 +357,7 @@ impl<'s> Encoder<'s> {
     /// use exceeds [`REUSE_MAX_ERROR`] tries a palette of its own, kept (for it and the
     /// frames after it) when it halves the error. The writer gives such frames local
     /// palettes.
-    fn map_chunk(&mut self, frames: Vec<(Vec<u8>, u32)>) -> Vec<(Screen, u32)> {
+    fn map_chunk(&mut self, frames: Vec<Rendered>) -> Vec<(Screen, u32)> {
         let mut pal = match self.palette.take() {
             Some(p) => p,
             None => {
@@ -405,7 +408,7 @@ impl<'s> Encoder<'s> {
     /// The output palette, chosen once from the scan's hint (or from the first chunk's
     /// pixels), with an opaque letterbox colour added. A still also tries a median cut of its
     /// one frame's pixels and keeps whichever palette maps it closer.
-    fn choose_palette(&self, first: &[(Vec<u8>, u32)]) -> Palette {
+    fn choose_palette(&self, first: &[Rendered]) -> Palette {
         let bg = self.bars();
         let weighted = |mut samples: Vec<([u8; 3], u64)>| {
             if let Some(b) = bg {
