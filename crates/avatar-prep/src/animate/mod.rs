@@ -25,7 +25,7 @@ use crate::color::{self, IccTransform};
 use crate::compose;
 use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
 use crate::error::PrepError;
-use crate::geometry::{self, Plan};
+use crate::geometry::{self, Plan, Rect};
 use crate::options::{Fit, FramePolicy, ImageFormat, PrepOptions, Rgba};
 use crate::orient::Orientation;
 use crate::pixels::{Decoded, Layout};
@@ -218,7 +218,16 @@ impl Look {
             Some(t) => color::to_rgba(&content, Layout::Rgba8, Some(t))?,
             None => content,
         };
-        let square = compose::compose(plan.side, self.background, &content, dst);
+        // Content filling the square over a transparent background is the square, and an
+        // upright square needs no turn: neither step copies it then.
+        let square = if dst == Rect::new(0, 0, plan.side, plan.side) && self.background.a == 0 {
+            content
+        } else {
+            compose::compose(plan.side, self.background, &content, dst)
+        };
+        if o == Orientation::Normal {
+            return Ok(square);
+        }
         Ok(o.apply(&square, plan.side, plan.side, 4))
     }
 }
