@@ -516,6 +516,11 @@ pub fn decode(bytes: &[u8]) -> Pixels {
     }
 }
 
+/// Whether a GIF has a loop (NETSCAPE2.0) extension: an animation's, never a still's.
+pub fn gif_loops(bytes: &[u8]) -> bool {
+    bytes.windows(11).any(|w| w == b"NETSCAPE2.0")
+}
+
 /// The composited frames of a GIF, decoded by `image` (an independent implementation).
 pub fn gif_frames(bytes: &[u8]) -> Vec<(image::RgbaImage, u32)> {
     use image::AnimationDecoder;

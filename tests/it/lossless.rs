@@ -9,6 +9,7 @@ use gif::DisposalMethod::{self, Background, Keep, Previous};
 
 use super::animation::{build, F};
 use avatar_prep::{prepare, Fit, FramePolicy, ImageFormat, OutputFormat, PrepOptions, Rgba};
+use avatar_tests::gif_loops;
 
 /// A cheap, deterministic pseudo-random value.
 fn hash(x: u32) -> u32 {
@@ -192,11 +193,6 @@ fn small_frames_with_every_disposal_stay_exact() {
     assert_same_animation(&input, out.bytes(), (0, 0));
 }
 
-/// Whether the GIF has a loop (NETSCAPE2.0) extension.
-fn loops(gif: &[u8]) -> bool {
-    gif.windows(11).any(|w| w == b"NETSCAPE2.0")
-}
-
 /// Asserts that `output` is a still GIF (one frame, no loop extension) showing `input`'s
 /// first frame as a browser shows it: the input from `(sx, sy)` placed at `content`
 /// (x, y, w, h), and `bg` in the bars and wherever the input is transparent.
@@ -207,7 +203,7 @@ fn assert_same_still(
     content: (u32, u32, u32, u32),
     bg: [u8; 4],
 ) {
-    assert!(!loops(output), "a still GIF has no loop extension");
+    assert!(!gif_loops(output), "a still GIF has no loop extension");
     let src = &avatar_tests::gif_frames(input)[0].0;
     let dst = avatar_tests::gif_frames(output);
     assert_eq!(dst.len(), 1, "one frame");
@@ -217,9 +213,10 @@ fn assert_same_still(
         for x in 0..d.width() {
             let got = d.get_pixel(x, y).0;
             let inside = (cx..cx + cw).contains(&x) && (cy..cy + ch).contains(&y);
-            let want = match inside {
-                true => src.get_pixel(x - cx + sx, y - cy + sy).0,
-                false => bg,
+            let want = if inside {
+                src.get_pixel(x - cx + sx, y - cy + sy).0
+            } else {
+                bg
             };
             let want = if want[3] == 0 { bg } else { want };
             let same = got == want || (got[3] == 0 && want[3] == 0);
@@ -232,7 +229,7 @@ fn assert_same_still(
 fn still(w: u16, h: u16) -> Vec<u8> {
     let frames = sprites(w, h, 1, &[Keep], |x, y| x + y < 120);
     let input = build(w, h, &frames, gif::Repeat::Infinite);
-    assert!(loops(&input));
+    assert!(gif_loops(&input));
     input
 }
 
@@ -335,7 +332,7 @@ fn resampled_still_gifs_are_re_palettised_closely() {
         (out.format(), out.frames(), out.side()),
         (ImageFormat::Gif, 1, 1024)
     );
-    assert!(!loops(out.bytes()));
+    assert!(!gif_loops(out.bytes()));
     // Against the same resampled frame unquantised (the PNG output).
     let png = prepare(&input, &PrepOptions::default().format(OutputFormat::Png)).unwrap();
     let (got, want) = (

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use self::optimise::Screen;
 use self::palette::{median_cut, Palette};
-use self::writer::Writer;
+use self::writer::{chunk_len, Writer};
 use crate::color::{self, IccTransform};
 use crate::compose;
 use crate::decode::{self, AnimScan, FrameBudget, FrameSource, Header, PaletteHint};
@@ -234,11 +234,6 @@ impl Look {
 
 /// A rendered output frame (RGBA, the square's side) and its delay.
 type Rendered = (Vec<u8>, u32);
-
-/// Frames go through in chunks of this many: composited in order, processed in parallel.
-fn chunk_len() -> usize {
-    (rayon::current_num_threads() * 2).max(4)
-}
 
 /// A frame's mean squared RGB error (per opaque pixel) above which a palette made from that
 /// frame is tried in place of the current one. Below it every frame keeps the palette

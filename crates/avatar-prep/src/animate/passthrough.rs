@@ -5,7 +5,7 @@
 
 use super::optimise::{pack, unpack, Screen};
 use super::palette;
-use super::writer::{enc_err, Writer};
+use super::writer::{chunk_len, enc_err, Writer};
 use crate::decode::{self, gif_decoder, gif_error, AnimScan};
 use crate::error::PrepError;
 use crate::geometry::{Plan, Rect};
@@ -66,7 +66,7 @@ fn reoptimise(
     let repeat = (kept > 1).then_some(scan.repeat);
     let mut writer = Writer::new(side, repeat, &global)?;
     let mut frames = decode::animation_frames(ImageFormat::Gif, bytes, &o.limits, scan)?;
-    let chunk_len = (rayon::current_num_threads() * 2).max(4);
+    let chunk_len = chunk_len();
     let mut delays = scan.delays.iter().copied().take(kept);
     // One chunk is decoded (sequential) while the one before is planned and compressed.
     let mut read = |n: usize| -> Result<Vec<(Screen, u32)>, PrepError> {

@@ -47,6 +47,12 @@ type ColourMap = HashMap<u32, u8, BuildHasherDefault<ColourHasher>>;
 #[derive(Debug)]
 pub(crate) struct TooManyColours;
 
+/// Frames go to the writer in chunks of this many: decoded or composited in order while the
+/// chunk before is processed in parallel (both the re-encode and the lossless path).
+pub(super) fn chunk_len() -> usize {
+    (rayon::current_num_threads() * 2).max(4)
+}
+
 /// Writes screens as an optimised GIF (animated, or a still when one frame comes out).
 pub(crate) struct Writer {
     /// Started at the first frame written: only then is it known whether the GIF is a

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{children, corrupt, parse_meta, references, BoxError, Prop, Walk};
+use super::{children, corrupt, parse_meta, references, Prop, Walk};
 
 /// An alpha plane coded as a grid: `rows` × `columns` tiles (their OBUs, in raster order)
 /// of a `width` × `height` image.
@@ -59,9 +59,9 @@ pub(in crate::decode) fn alpha_grid(file: &[u8], max_tiles: usize) -> Walk<Optio
     let mut tiles = Vec::with_capacity(ids.len());
     for &id in ids {
         if m.types.get(&id) != Some(b"av01") {
-            return Err(BoxError::Corrupt(format!(
+            return corrupt(format!(
                 "the alpha grid references item {id}, not an AV1 image"
-            )));
+            ));
         }
         tiles.push(m.data(file, id)?);
     }
