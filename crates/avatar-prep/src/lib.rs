@@ -55,16 +55,15 @@
 //! `examples/avatar-service` at the repository root embeds the crate in an axum service.
 //!
 //! # Credits
-//! JPEG output is written by the `jpeg-encoder` crate, which is based in part on the work of
-//! the Independent JPEG Group. JPEG input is decoded by libjpeg-turbo (bundled by
-//! `mozjpeg-sys`; IJG, BSD-3-Clause and zlib licences): "This software is based in part on
-//! the work of the Independent JPEG Group."
+//! JPEG input is decoded and JPEG output encoded by libjpeg-turbo (bundled by `mozjpeg-sys`;
+//! IJG, BSD-3-Clause and zlib licences): "This software is based in part on the work of the
+//! Independent JPEG Group."
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
-// `unsafe` is denied everywhere but in the two wrappers over C-style decoder APIs:
-// `decode/libjpeg.rs` (libjpeg-turbo through mozjpeg-sys) and `decode/av1.rs` (rav1d, feature
-// `avif`). Each allows it for itself and proves every use in a `SAFETY:` comment.
+// `unsafe` is denied everywhere but in the wrappers over C-style codec APIs:
+// `decode/libjpeg.rs` and `encode/libjpeg.rs` (libjpeg-turbo through mozjpeg-sys) and
+// `decode/av1.rs` (rav1d, feature `avif`). Each allows it for itself and proves every use in a `SAFETY:` comment.
 #![deny(unsafe_code)]
 
 mod animate;
@@ -99,9 +98,6 @@ pub use pipeline::{prepare, prepare_file, Preparer};
 pub use prepared::{Placement, PreparedImage, SourceInfo};
 pub use recovery::Recovery;
 
-/// Decodes an image as `prepare` does (header, limits, then the pixels at about 1/`shrink`
-/// of its size: 1, 2, 4 or 8) and returns the decoded width and height. For the criterion
-/// stage benches only (`benches/stages.rs`); not part of the API.
 /// The resampled frames of an animation before and after `prepare`'s palettes, and the
 /// writer's palette mapping. For `benches/gif_palettes.rs` only; not part of the API.
 #[doc(hidden)]
@@ -122,6 +118,16 @@ pub mod gif_palette_bench {
     }
 }
 
+/// Encodes an RGB square (`side`², rows packed) as `prepare` does for JPEG output. For the
+/// criterion stage benches only (`benches/stages.rs`); not part of the API.
+#[doc(hidden)]
+pub fn encode_jpeg_for_bench(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
+    encode::jpeg_rgb(rgb, side, quality)
+}
+
+/// Decodes an image as `prepare` does (header, limits, then the pixels at about 1/`shrink`
+/// of its size: 1, 2, 4 or 8) and returns the decoded width and height. For the criterion
+/// stage benches only (`benches/stages.rs`); not part of the API.
 #[doc(hidden)]
 pub fn decode_for_bench(
     bytes: &[u8],

@@ -92,10 +92,10 @@ impl LibjpegError {
 /// The payload `error_exit` unwinds with.
 struct Fatal(String, c_int);
 
-/// Per-decode state the callbacks reach through `client_data`.
+/// Per-object state the callbacks reach through `client_data`.
 #[derive(Default)]
-struct Client {
-    warnings: Warnings,
+pub(crate) struct Client {
+    pub(crate) warnings: Warnings,
 }
 
 /// libjpeg's text for the message now in `cinfo.err`.
@@ -134,11 +134,11 @@ unsafe extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, le
     if level >= 0 {
         return;
     }
-    // SAFETY: `err` is ours (see `decode_inner`) and alive for the whole decode.
+    // SAFETY: `err` is ours (see `error_manager`) and alive as long as the libjpeg object.
     unsafe { (*cinfo.err).num_warnings += 1 };
     // SAFETY: as above, for the message text.
     let text = unsafe { message(cinfo) };
-    // SAFETY: `client_data` points to the `Client` of `decode_inner`, which outlives the
+    // SAFETY: `client_data` points to the `Client` of `decode_inner` or `compress`, which outlives the
     // libjpeg object, and nothing else holds a reference to it while libjpeg runs.
     let client = unsafe { &mut *cinfo.client_data.cast::<Client>() };
     let w = &mut client.warnings;
@@ -176,22 +176,41 @@ pub(crate) fn decode(
     buffer: Vec<u8>,
 ) -> Result<Image, LibjpegError> {
     let mut client = Client::default();
-    match catch_unwind(AssertUnwindSafe(|| {
-        decode_inner(bytes, denom, max_memory, &mut client, buffer)
-    })) {
-        Ok(result) => result.map(|mut image| {
-            image.warnings = std::mem::take(&mut client.warnings);
-            image
-        }),
+    let image = guarded(|| decode_inner(bytes, denom, max_memory, &mut client, buffer))?;
+    Ok(Image {
+        warnings: std::mem::take(&mut client.warnings),
+        ..image
+    })
+}
+
+/// Runs `f`, which drives a libjpeg object whose error manager came from [`error_manager`]:
+/// a fatal libjpeg error (the unwind `error_exit` starts) becomes a [`LibjpegError`]; a panic
+/// of our own code is not ours to hide and goes on unwinding.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> Result<T, LibjpegError>) -> Result<T, LibjpegError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
         Err(payload) => match payload.downcast::<Fatal>() {
             Ok(fatal) => Err(LibjpegError {
                 message: fatal.0,
                 code: fatal.1,
             }),
-            // A panic of our own code: not ours to hide here.
             Err(other) => resume_unwind(other),
         },
     }
+}
+
+/// An error manager with our `error_exit` (unwinds to [`guarded`]) and `emit_message`
+/// (counts warnings in the [`Client`] that `client_data` must point to). Boxed: libjpeg keeps
+/// its address.
+pub(crate) fn error_manager() -> Box<ffi::jpeg_error_mgr> {
+    // SAFETY: an all-zero `jpeg_error_mgr` is a valid value (null function pointers and
+    // numbers); `jpeg_std_error` then fills it in.
+    let mut err: Box<ffi::jpeg_error_mgr> = Box::new(unsafe { std::mem::zeroed() });
+    // SAFETY: `err` is a valid, exclusively borrowed error manager.
+    unsafe { ffi::jpeg_std_error(&mut err) };
+    err.error_exit = Some(error_exit);
+    err.emit_message = Some(emit_message);
+    err
 }
 
 fn decode_inner(
@@ -209,13 +228,7 @@ fn decode_inner(
         return Err(refuse("scale must be 1/1, 1/2, 1/4 or 1/8"));
     }
     let len = c_ulong::try_from(bytes.len()).map_err(|_| refuse("input too large"))?;
-    // SAFETY: an all-zero `jpeg_error_mgr` is a valid value (null function pointers and
-    // numbers); `jpeg_std_error` then fills it in.
-    let mut err: Box<ffi::jpeg_error_mgr> = Box::new(unsafe { std::mem::zeroed() });
-    // SAFETY: `err` is a valid, exclusively borrowed error manager.
-    unsafe { ffi::jpeg_std_error(&mut err) };
-    err.error_exit = Some(error_exit);
-    err.emit_message = Some(emit_message);
+    let mut err = error_manager();
     let mut dec = Decompressor {
         // SAFETY: libjpeg expects a zeroed struct before `jpeg_create_decompress`.
         cinfo: Box::new(unsafe { std::mem::zeroed() }),

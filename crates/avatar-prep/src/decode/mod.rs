@@ -22,7 +22,7 @@ mod heic;
 mod heif_boxes;
 mod image_rs;
 mod jpeg;
-mod libjpeg;
+pub(crate) mod libjpeg;
 mod png;
 mod restart;
 mod seam;

@@ -2,6 +2,8 @@
 
 use crate::error::PrepError;
 
+mod libjpeg;
+
 /// What the pixels of the square need, found in one pass: lets the encoders pick the
 /// smallest colour type that holds them exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,31 +44,23 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     jpeg_rgb(&select_channels(rgba, [0, 1, 2]), side, quality)
 }
 
-/// Encodes an RGB square as a baseline JPEG: 4:2:0 (jpeg-encoder's nearest-sample chroma),
-/// grey images as one channel, optimised Huffman tables, JFIF header only.
+/// Encodes an RGB square as a baseline JPEG with libjpeg-turbo ([`libjpeg::compress`]):
+/// 4:2:0 with chroma averaged over 2×2 pixels, grey images as one channel, optimised Huffman
+/// tables, JFIF header only.
 ///
-/// Measured alternatives (criterion `stage/encode_jpeg_1024_photo_q90_*` on a corpus photo's
-/// output square, benches/README.md): without the optimised tables the encode takes 8.0 ms
-/// instead of 11.8 ms but the files are 0.7–1.2 % larger; chroma averaged over 2×2 pixels
-/// (libjpeg's way) gives 0.4–0.8 % smaller files for 1.4 ms more. Neither is faster with
-/// files no larger, so the settings are unchanged.
+/// Measured (benches/README.md, issue 12; criterion `stage/encode_jpeg_1024_photo_q90` on a
+/// corpus photo's output square): 8.3 ms where jpeg-encoder, the encoder before, took 15 ms,
+/// with files 0.3–0.7 % smaller and 1.3–1.6 dB better in PSNR. Without optimised tables
+/// libjpeg takes 3.4 ms, but its files are up to 0.7 % larger than the optimised ones.
 pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
-    let side16 = u16::try_from(side)
-        .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
     let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
-    let mut out = Vec::with_capacity(rgb.len() / 12);
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
-    enc.set_optimized_huffman_tables(true);
     let done = if grey {
         let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
-        enc.encode(&luma, side16, side16, jpeg_encoder::ColorType::Luma)
+        libjpeg::compress(&luma, side, side, 1, quality)
     } else {
-        // jpeg-encoder's `simd` feature: AVX2 colour conversion and DCT when the CPU has it.
-        enc.encode(rgb, side16, side16, jpeg_encoder::ColorType::Rgb)
+        libjpeg::compress(rgb, side, side, 3, quality)
     };
-    done.map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
-    Ok(out)
+    done.map_err(|e| PrepError::internal_by("JPEG encoder", e))
 }
 
 /// Encodes an RGBA square as an 8-bit PNG, using grey and/or dropping alpha when that
