@@ -224,15 +224,19 @@ fn union(a: Rect, b: Rect) -> Rect {
     Rect::new(x0, y0, x1 - x0, y1 - y0)
 }
 
+/// The pixels of `r`, row after row. (Row slices copied whole: a `flat_map(..).copied()`
+/// collect went pixel by pixel and was 15 % of mixed/'s GIF time.)
 fn crop(screen: &[u32], side: usize, r: Rect) -> Vec<u32> {
     let (x, w) = (r.x as usize, r.w as usize);
-    screen
+    let mut out = Vec::with_capacity(w * r.h as usize);
+    for row in screen
         .chunks_exact(side)
         .skip(r.y as usize)
         .take(r.h as usize)
-        .flat_map(|row| &row[x..x + w])
-        .copied()
-        .collect()
+    {
+        out.extend_from_slice(&row[x..x + w]);
+    }
+    out
 }
 
 fn fill(screen: &mut [u32], side: usize, r: Rect, v: u32) {
