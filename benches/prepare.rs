@@ -41,6 +41,15 @@ fn end_to_end(c: &mut Criterion) {
         g.bench_function("photo_letterbox", |b| {
             b.iter(|| prepare(black_box(&real), &opts).map(|p| p.bytes().len()))
         });
+        // As a batch worker runs it: one `Preparer` whose buffers are reused.
+        let mut worker = avatar_prep::Preparer::new();
+        g.bench_function("photo_letterbox_reused", |b| {
+            b.iter(|| {
+                worker
+                    .prepare(black_box(&real), &opts)
+                    .map(|p| p.bytes().len())
+            })
+        });
     }
     g.bench_function("jpeg_400x300_upscale", |b| {
         b.iter(|| prepare(black_box(&small_jpeg), &opts).map(|p| p.bytes().len()))

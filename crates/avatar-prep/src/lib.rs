@@ -56,8 +56,9 @@
 //!
 //! # Credits
 //! JPEG input is decoded and JPEG output encoded by libjpeg-turbo (bundled by `mozjpeg-sys`;
-//! IJG, BSD-3-Clause and zlib licences): "This software is based in part on the work of the
-//! Independent JPEG Group."
+//! IJG, BSD-3-Clause and zlib licences); in a build without nasm, where libjpeg-turbo has no
+//! SIMD code, JPEG output is written by the `jpeg-encoder` crate, also based on the IJG's
+//! work: "This software is based in part on the work of the Independent JPEG Group."
 
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]

@@ -44,15 +44,20 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
     jpeg_rgb(&select_channels(rgba, [0, 1, 2]), side, quality)
 }
 
-/// Encodes an RGB square as a baseline JPEG with libjpeg-turbo ([`libjpeg::compress`]):
-/// 4:2:0 with chroma averaged over 2×2 pixels, grey images as one channel, optimised Huffman
-/// tables, JFIF header only.
+/// Encodes an RGB square as a baseline JPEG: 4:2:0, grey images as one channel, optimised
+/// Huffman tables, JFIF header only. With libjpeg-turbo ([`libjpeg::compress`]; chroma
+/// averaged over 2×2 pixels) when its SIMD code runs here, else with jpeg-encoder
+/// ([`jpeg_encoder_rgb`]; nearest-sample chroma, its own AVX2 code).
 ///
-/// Measured (benches/README.md, issue 12; criterion `stage/encode_jpeg_1024_photo_q90` on a
-/// corpus photo's output square): 8.3 ms where jpeg-encoder, the encoder before, took 15 ms,
-/// with files 0.3–0.7 % smaller and 1.3–1.6 dB better in PSNR. Without optimised tables
-/// libjpeg takes 3.4 ms, but its files are up to 0.7 % larger than the optimised ones.
+/// Measured (benches/README.md, issue 12; the 1024² outputs of five corpus photos, q90):
+/// libjpeg-turbo with nasm 8.3 ms where jpeg-encoder takes 15 ms, with files 0.3–0.7 % smaller
+/// and 1.3–1.6 dB better in PSNR; libjpeg-turbo built without nasm 23 ms, hence the fallback.
+/// Without optimised tables libjpeg takes 3.4 ms, but its files are up to 0.7 % larger than
+/// jpeg-encoder's optimised ones.
 pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
+    if !libjpeg::has_simd() {
+        return jpeg_encoder_rgb(rgb, side, quality);
+    }
     let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
     let done = if grey {
         let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
@@ -61,6 +66,26 @@ pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, Pr
         libjpeg::compress(rgb, side, side, 3, quality)
     };
     done.map_err(|e| PrepError::internal_by("JPEG encoder", e))
+}
+
+/// [`jpeg_rgb`] with jpeg-encoder: the encoder of a build whose libjpeg-turbo has no SIMD.
+fn jpeg_encoder_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
+    let side16 = u16::try_from(side)
+        .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
+    let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
+    let mut out = Vec::with_capacity(rgb.len() / 12);
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    enc.set_optimized_huffman_tables(true);
+    let done = if grey {
+        let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
+        enc.encode(&luma, side16, side16, jpeg_encoder::ColorType::Luma)
+    } else {
+        // jpeg-encoder's `simd` feature: AVX2 colour conversion and DCT when the CPU has it.
+        enc.encode(rgb, side16, side16, jpeg_encoder::ColorType::Rgb)
+    };
+    done.map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
+    Ok(out)
 }
 
 /// Encodes an RGBA square as an 8-bit PNG, using grey and/or dropping alpha when that
@@ -93,6 +118,43 @@ pub(crate) fn png(rgba: &[u8], side: u32) -> Result<Vec<u8>, PrepError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both encoders give a JPEG of the square that decodes close to it, grey as one channel.
+    #[test]
+    fn both_jpeg_encoders_round_trip() {
+        let side = 64u32;
+        let rgb: Vec<u8> = (0..side * side)
+            .flat_map(|i| [(i % 64 * 4) as u8, (i / 64 * 4) as u8, 128])
+            .collect();
+        let grey: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0]; 3]).collect();
+        for encode in [jpeg_rgb, jpeg_encoder_rgb] {
+            for (px, format) in [
+                (&rgb, jpeg_decoder::PixelFormat::RGB24),
+                (&grey, jpeg_decoder::PixelFormat::L8),
+            ] {
+                let jpeg = encode(px, side, 90).unwrap();
+                let mut d = jpeg_decoder::Decoder::new(&jpeg[..]);
+                let out = d.decode().unwrap();
+                let info = d.info().unwrap();
+                assert_eq!(
+                    (info.width, info.height, info.pixel_format),
+                    (64, 64, format)
+                );
+                let step = if format == jpeg_decoder::PixelFormat::L8 {
+                    3
+                } else {
+                    1
+                };
+                let src: Vec<u8> = px.iter().step_by(step).copied().collect();
+                let err = src
+                    .iter()
+                    .zip(&out)
+                    .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+                    .sum::<u64>();
+                assert!(err as f64 / (src.len() as f64) < 3.0);
+            }
+        }
+    }
 
     #[test]
     fn traits_detect_grey_and_opacity() {
