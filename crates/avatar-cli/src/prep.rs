@@ -136,8 +136,8 @@ pub(crate) fn run(args: &PrepArgs) -> Result<ExitCode> {
     let start = Instant::now();
     // Outputs are written (and synced: `write_atomic`) by one writer thread, so a worker
     // goes on to its next image while the disk confirms the last one; the bounded queue makes
-    // the workers wait when the disk falls behind. fsync takes 1.5–20 ms per file on the
-    // bench machine, as long as a quarter of a photo's decode.
+    // the workers wait when the disk falls behind (fsync took 1.5 ms per file on the bench
+    // machine, 20 ms for the first).
     let (send, receive) = std::sync::mpsc::sync_channel::<(usize, avatar_prep::FileOutcome)>(
         2 * pool.current_num_threads(),
     );

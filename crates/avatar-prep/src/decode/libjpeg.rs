@@ -82,6 +82,14 @@ impl std::fmt::Display for LibjpegError {
 impl std::error::Error for LibjpegError {}
 
 impl LibjpegError {
+    /// Our own refusal of what libjpeg was asked or gave (code 0).
+    pub(crate) fn ours(message: &str) -> LibjpegError {
+        LibjpegError {
+            message: message.to_owned(),
+            code: 0,
+        }
+    }
+
     /// libjpeg's message when its memory ceiling (`max_memory`) was reached.
     pub(crate) fn is_out_of_memory(&self) -> bool {
         // jmemnobs.c has no backing store: a request above `max_memory_to_use` ends here.
@@ -138,8 +146,8 @@ unsafe extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, le
     unsafe { (*cinfo.err).num_warnings += 1 };
     // SAFETY: as above, for the message text.
     let text = unsafe { message(cinfo) };
-    // SAFETY: `client_data` points to the `Client` of `decode_inner` or `compress`, which outlives the
-    // libjpeg object, and nothing else holds a reference to it while libjpeg runs.
+    // SAFETY: `client_data` points to the `Client` of `decode_inner` or `compress`, which
+    // outlives the libjpeg object, and nothing else holds a reference to it while libjpeg runs.
     let client = unsafe { &mut *cinfo.client_data.cast::<Client>() };
     let w = &mut client.warnings;
     w.count = w.count.saturating_add(1);
@@ -220,10 +228,7 @@ fn decode_inner(
     client: &mut Client,
     buffer: Vec<u8>,
 ) -> Result<Image, LibjpegError> {
-    let refuse = |message: &str| LibjpegError {
-        message: message.to_owned(),
-        code: 0,
-    };
+    let refuse = LibjpegError::ours;
     if !matches!(denom, 1 | 2 | 4 | 8) {
         return Err(refuse("scale must be 1/1, 1/2, 1/4 or 1/8"));
     }

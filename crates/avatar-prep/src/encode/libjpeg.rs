@@ -126,10 +126,7 @@ pub(crate) fn compress(
     components: u8,
     quality: u8,
 ) -> Result<Vec<u8>, LibjpegError> {
-    let refuse = |message: &str| LibjpegError {
-        message: message.to_owned(),
-        code: 0,
-    };
+    let refuse = LibjpegError::ours;
     let space = match components {
         1 => ffi::J_COLOR_SPACE::JCS_GRAYSCALE,
         3 => ffi::J_COLOR_SPACE::JCS_RGB,

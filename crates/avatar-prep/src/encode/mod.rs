@@ -47,7 +47,7 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
 /// Encodes an RGB square as a baseline JPEG: 4:2:0, grey images as one channel, optimised
 /// Huffman tables, JFIF header only. With libjpeg-turbo ([`libjpeg::compress`]; chroma
 /// averaged over 2×2 pixels) when its SIMD code runs here, else with jpeg-encoder
-/// ([`jpeg_encoder_rgb`]; nearest-sample chroma, its own AVX2 code).
+/// (nearest-sample chroma, its own AVX2 code).
 ///
 /// Measured (benches/README.md, issue 12; the 1024² outputs of five corpus photos, q90):
 /// libjpeg-turbo with nasm 8.3 ms where jpeg-encoder takes 15 ms, with files 0.3–0.7 % smaller
@@ -55,36 +55,37 @@ pub(crate) fn jpeg(rgba: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepE
 /// Without optimised tables libjpeg takes 3.4 ms, but its files are up to 0.7 % larger than
 /// jpeg-encoder's optimised ones.
 pub(crate) fn jpeg_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
-    if !libjpeg::has_simd() {
-        return jpeg_encoder_rgb(rgb, side, quality);
-    }
-    let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
-    let done = if grey {
-        let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
-        libjpeg::compress(&luma, side, side, 1, quality)
-    } else {
-        libjpeg::compress(rgb, side, side, 3, quality)
-    };
-    done.map_err(|e| PrepError::internal_by("JPEG encoder", e))
+    jpeg_rgb_with(rgb, side, quality, libjpeg::has_simd())
 }
 
-/// [`jpeg_rgb`] with jpeg-encoder: the encoder of a build whose libjpeg-turbo has no SIMD.
-fn jpeg_encoder_rgb(rgb: &[u8], side: u32, quality: u8) -> Result<Vec<u8>, PrepError> {
+/// [`jpeg_rgb`] with the encoder chosen: libjpeg-turbo when `simd`, else jpeg-encoder.
+fn jpeg_rgb_with(rgb: &[u8], side: u32, quality: u8, simd: bool) -> Result<Vec<u8>, PrepError> {
+    let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
+    let luma: Vec<u8>;
+    let (pixels, components) = if grey {
+        luma = rgb.chunks_exact(3).map(|p| p[0]).collect();
+        (&luma[..], 1)
+    } else {
+        (rgb, 3)
+    };
+    if simd {
+        return libjpeg::compress(pixels, side, side, components, quality)
+            .map_err(|e| PrepError::internal_by("JPEG encoder", e));
+    }
     let side16 = u16::try_from(side)
         .map_err(|_| PrepError::internal(format!("JPEG side {side} above 65535")))?;
-    let grey = rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]);
     let mut out = Vec::with_capacity(rgb.len() / 12);
     let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
     enc.set_optimized_huffman_tables(true);
-    let done = if grey {
-        let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[0]).collect();
-        enc.encode(&luma, side16, side16, jpeg_encoder::ColorType::Luma)
+    // jpeg-encoder's `simd` feature: AVX2 colour conversion and DCT when the CPU has it.
+    let color = if grey {
+        jpeg_encoder::ColorType::Luma
     } else {
-        // jpeg-encoder's `simd` feature: AVX2 colour conversion and DCT when the CPU has it.
-        enc.encode(rgb, side16, side16, jpeg_encoder::ColorType::Rgb)
+        jpeg_encoder::ColorType::Rgb
     };
-    done.map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
+    enc.encode(pixels, side16, side16, color)
+        .map_err(|e| PrepError::internal_by("JPEG encoder", e))?;
     Ok(out)
 }
 
@@ -127,7 +128,8 @@ mod tests {
             .flat_map(|i| [(i % 64 * 4) as u8, (i / 64 * 4) as u8, 128])
             .collect();
         let grey: Vec<u8> = rgb.chunks_exact(3).flat_map(|p| [p[0]; 3]).collect();
-        for encode in [jpeg_rgb, jpeg_encoder_rgb] {
+        for simd in [true, false] {
+            let encode = |px: &[u8], side, q| jpeg_rgb_with(px, side, q, simd);
             for (px, format) in [
                 (&rgb, jpeg_decoder::PixelFormat::RGB24),
                 (&grey, jpeg_decoder::PixelFormat::L8),
